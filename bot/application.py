@@ -1,0 +1,73 @@
+"""Builds the python-telegram-bot Application around the conversation service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.conversation_port import Conversation
+from bot.handlers.answers import answer_text, press_button
+from bot.handlers.commands import COMMANDS, run_command
+from bot.handlers.errors import report_error
+from bot.handlers.inbound import CONVERSATION_KEY
+from bot.update_processor import PerChatUpdateProcessor
+from polls.i18n import N_, translator
+
+COMMAND_DESCRIPTIONS = {
+    "start": N_("start or continue"),
+    "surveys": N_("open surveys"),
+    "language": N_("change language"),
+    "mydata": N_("see what we hold about you"),
+    "forget": N_("delete your data"),
+    "help": N_("help"),
+}
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+def build_application(
+    *,
+    token: str,
+    conversation: Conversation,
+    base_url: str,
+    polling: bool,
+    languages: Sequence[str],
+    connection_pool_size: int = 64,
+) -> Application:  # type: ignore[type-arg]
+    """The bot: long polling when ``polling``, else fed by our webhook route."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .concurrent_updates(PerChatUpdateProcessor())
+        .connection_pool_size(connection_pool_size)
+        .pool_timeout(10.0)
+        .post_init(lambda app: publish_commands(app, languages))
+    )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[CONVERSATION_KEY] = conversation
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(list(COMMANDS), run_command, filters=private))
+    application.add_handler(CallbackQueryHandler(press_button))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, answer_text))
+    application.add_handler(MessageHandler(private & filters.COMMAND, run_command))
+    application.add_error_handler(report_error)
+    return application
+
+
+async def publish_commands(application: Application, languages: Sequence[str]) -> None:  # type: ignore[type-arg]
+    """The command menu in every language, so Telegram shows it in the person's own."""
+    for language in (None, *languages):
+        _ = translator(language or "en")
+        commands = [BotCommand(name, _(text)) for name, text in COMMAND_DESCRIPTIONS.items()]
+        await application.bot.set_my_commands(commands, language_code=language)

@@ -1,0 +1,1 @@
+"""Handlers: each turns one kind of update into a neutral inbound message."""

@@ -1,0 +1,72 @@
+"""Neutral replies drawn as Telegram messages and inline keyboards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, RetryAfter
+
+from polls.messages import Outbound
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_DATA_LIMIT = 64
+RETRIES_ON_FLOOD = 2
+
+
+def keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    rows = []
+    for row in message.buttons:
+        for button in row:
+            if not 1 <= len(button.payload.encode()) <= CALLBACK_DATA_LIMIT:
+                raise ValueError(f"button payload of {len(button.payload.encode())} bytes")
+        rows.append([InlineKeyboardButton(b.label, callback_data=b.payload) for b in row])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _with_flood_retry(call, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Honour Telegram's retry_after a couple of times before giving up."""
+    for attempt in range(RETRIES_ON_FLOOD + 1):
+        try:
+            return await call(*args, **kwargs)
+        except RetryAfter as flood:
+            if attempt == RETRIES_ON_FLOOD:
+                raise
+            delay = flood.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            await asyncio.sleep(seconds)
+    return None
+
+
+async def send_replies(
+    bot: Bot, chat_id: int, messages: list[Outbound], pressed: Message | None = None
+) -> None:
+    """Send replies in order; a reply that redraws a pressed message edits it."""
+    for message in messages:
+        markup = keyboard(message)
+        try:
+            if message.updates_pressed:
+                if pressed is None:
+                    continue
+                await _with_flood_retry(
+                    bot.edit_message_text,
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=pressed.message_id,
+                    reply_markup=markup,
+                )
+            else:
+                await _with_flood_retry(
+                    bot.send_message, chat_id, message.text, reply_markup=markup
+                )
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                continue
+            raise
+        except Forbidden:
+            logger.info("a person blocked the bot; replies dropped")
+            return

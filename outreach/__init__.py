@@ -1,0 +1,1 @@
+"""The application: settings, the conversation service, channels, web server and CLI."""

@@ -1,0 +1,235 @@
+"""The ``outreach`` command: serve, migrate, check and load surveys, read results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from aiohttp import web
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from outreach.logs import configure_logging
+from outreach.settings import Settings, SettingsError
+from polls.answer_parsing import format_number
+from polls.errors import OutreachError
+from polls.i18n import translator
+from polls.results import QuestionResult, question_results
+from polls.survey_loader import validate_survey_files
+from storage.answers import AnswerRepository
+from storage.database import Database
+
+console = Console()
+errors = Console(stderr=True)
+
+NO_TOKEN_MESSAGE = """\
+TELEGRAM_BOT_TOKEN is not set, so there is no bot to run.
+
+To run the service with a real Telegram bot:
+  1. In Telegram, talk to @BotFather, send /newbot and copy the token it gives you.
+  2. Put it in a file named .env in this folder (or in the environment):
+       TELEGRAM_BOT_TOKEN=123456789:AA...your-token...
+  3. Run this command again. The bot uses long polling; for a webhook also set
+     TELEGRAM_WEBHOOK_URL (https) and TELEGRAM_WEBHOOK_SECRET and PSEUDONYM_SECRET.
+"""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = [
+            f"  - {'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        ]
+        raise click.ClickException("Invalid settings:\n" + "\n".join(lines)) from None
+
+
+@click.group()
+def main() -> None:
+    """sdg-outreach: Telegram and SMS surveys for public engagement on the SDGs."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: HOST).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default: PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the service: webhooks, the bot and the scheduler, in one process."""
+    from outreach.app import create_web_app
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    try:
+        settings.check()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    if not settings.token():
+        errors.print(NO_TOKEN_MESSAGE, highlight=False)
+        sys.exit(2)
+    web.run_app(
+        create_web_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        print=lambda text: console.print(text, highlight=False),
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (serve does this too)."""
+    settings = load_settings()
+
+    async def run() -> None:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+    console.print("Database schema is up to date.")
+
+
+@main.group()
+def surveys() -> None:
+    """Survey files."""
+
+
+@surveys.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def surveys_validate(paths: tuple[Path, ...]) -> None:
+    """Check survey files (or folders of them) and list every problem."""
+    problems = validate_survey_files(paths)
+    for problem in problems:
+        errors.print(str(problem), highlight=False, markup=False)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    console.print("All surveys are valid.")
+
+
+@surveys.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def surveys_load(paths: tuple[Path, ...]) -> None:
+    """Store survey files as new versions (default: every file in SURVEYS_DIR)."""
+    from outreach.survey_catalogue import SurveyCatalogue, survey_files
+
+    settings = load_settings()
+    files: list[Path] = []
+    for path in paths or (settings.surveys_dir,):
+        files.extend(survey_files(path) if path.is_dir() else [path])
+
+    async def run() -> list[tuple[str, int, bool]]:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+            return await SurveyCatalogue(database).load_files(files)
+        finally:
+            await database.dispose()
+
+    try:
+        loaded = asyncio.run(run())
+    except OutreachError as error:
+        raise click.ClickException(str(error)) from None
+    for survey_id, version, created in loaded:
+        state = "stored as a new version" if created else "unchanged"
+        console.print(f"{survey_id}: version {version} ({state})")
+
+
+def _result_json(result: QuestionResult) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "question_id": result.question_id,
+        "kind": result.kind,
+        "text": result.text,
+        "answered": result.answered,
+    }
+    if result.choices:
+        data["choices"] = [
+            {
+                "value": c.value,
+                "label": c.label,
+                "count": c.count,
+                "percent": round(c.percent, 1),
+            }
+            for c in result.choices
+        ]
+    if result.mean is not None:
+        data.update(mean=result.mean, median=result.median, min=result.minimum, max=result.maximum)
+    return data
+
+
+@main.command()
+@click.argument("survey_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--language", default="en", show_default=True, help="Language of the labels.")
+def results(survey_id: str, as_json: bool, language: str) -> None:
+    """Counts and percentages per question and choice."""
+    from outreach.survey_catalogue import SurveyCatalogue
+
+    settings = load_settings()
+
+    async def run() -> tuple[Any, list[QuestionResult], dict[str, int]]:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+            async with database.reading() as session:
+                stored = await SurveyCatalogue(database).latest(survey_id, session)
+                if stored is None:
+                    return None, [], {}
+                repository = AnswerRepository(session)
+                counts = await repository.counts(survey_id=survey_id)
+                sessions = await repository.session_counts(survey_id=survey_id)
+        finally:
+            await database.dispose()
+        found = question_results(
+            stored.survey,
+            {q: c.answered for q, c in counts.items()},
+            {q: c.choices for q, c in counts.items()},
+            {q: c.numbers for q, c in counts.items()},
+            translator(language),
+        )
+        return stored, found, sessions
+
+    stored, found, sessions = asyncio.run(run())
+    if stored is None:
+        raise click.ClickException(
+            f"no survey '{survey_id}': load it with `outreach surveys load` first"
+        )
+    if as_json:
+        document = {
+            "survey_id": survey_id,
+            "version": stored.version,
+            "sessions": sessions,
+            "questions": [_result_json(r) for r in found],
+        }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    console.print(
+        f"[bold]{survey_id}[/bold] (version {stored.version}): "
+        f"{sessions.get('started', 0)} started, {sessions.get('completed', 0)} completed"
+    )
+    for result in found:
+        table = Table(title=f"{result.question_id}: {result.text}", title_justify="left")
+        table.add_column("Answer")
+        table.add_column("Count", justify="right")
+        table.add_column("%", justify="right")
+        for choice in result.choices:
+            table.add_row(choice.label, str(choice.count), f"{choice.percent:.1f}")
+        if result.mean is not None:
+            for label, value in (
+                ("mean", result.mean),
+                ("median", result.median),
+                ("min", result.minimum),
+                ("max", result.maximum),
+            ):
+                table.add_row(label, format_number(round(value or 0, 2)), "")
+        table.caption = f"{result.answered} answered"
+        console.print(table)

@@ -1,0 +1,83 @@
+"""Surveys for the running service: loaded from files into versions, cached by version.
+
+A version never changes once stored, so parsed surveys are cached by version id
+for the life of the process; which version is the latest is always read from
+the database, so a ``surveys load`` from another process is seen at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.survey import Survey
+from polls.survey_loader import SurveyFileError, load_survey_file
+from storage.database import Database
+from storage.surveys import StoredSurvey, SurveyRepository
+
+logger = logging.getLogger(__name__)
+
+
+class SurveyCatalogue:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._by_version: dict[int, StoredSurvey] = {}
+
+    async def load_files(self, paths: list[Path]) -> list[tuple[str, int, bool]]:
+        """Store every survey file as a new version where its content changed.
+
+        All files are validated first; if any is broken nothing is stored and
+        SurveyFileError lists every problem.
+        """
+        surveys: list[tuple[Survey, Path]] = []
+        problems = []
+        for path in paths:
+            try:
+                surveys.append((load_survey_file(path), path))
+            except SurveyFileError as error:
+                problems.extend(error.problems)
+        if problems:
+            raise SurveyFileError(problems)
+        loaded = []
+        async with self.db.writing() as session:
+            repository = SurveyRepository(session)
+            for survey, path in surveys:
+                version, created = await repository.save_version(survey=survey, source=path.name)
+                loaded.append((survey.id, version, created))
+                if created:
+                    logger.info("survey %s: stored version %d from %s", survey.id, version, path)
+        return loaded
+
+    async def by_version_id(
+        self, version_id: int, session: AsyncSession | None = None
+    ) -> StoredSurvey:
+        stored = self._by_version.get(version_id)
+        if stored is None:
+            if session is None:
+                async with self.db.reading() as own:
+                    found = await SurveyRepository(own).by_version_id(version_id=version_id)
+            else:
+                found = await SurveyRepository(session).by_version_id(version_id=version_id)
+            if found is None:
+                raise LookupError(f"survey version {version_id} is not stored")
+            stored = self._by_version[version_id] = found
+        return stored
+
+    async def latest(self, survey_id: str, session: AsyncSession) -> StoredSurvey | None:
+        version_id = await SurveyRepository(session).latest_version_id(survey_id=survey_id)
+        return None if version_id is None else await self.by_version_id(version_id, session)
+
+    async def all_latest(self, session: AsyncSession) -> list[StoredSurvey]:
+        ids = await SurveyRepository(session).latest_version_ids()
+        return [await self.by_version_id(version_id, session) for version_id in ids]
+
+    async def open_surveys(self, now: datetime, session: AsyncSession) -> list[StoredSurvey]:
+        return [s for s in await self.all_latest(session) if s.survey.is_open(now)]
+
+
+def survey_files(folder: Path) -> list[Path]:
+    """The YAML files of a surveys folder, in name order."""
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

@@ -1,0 +1,143 @@
+"""Survey sessions and their answers, and the counts results are made of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from polls.survey import AnswerValue, Question, QuestionKind
+from storage.models import Answer, AnswerChoice, SurveySession, utcnow
+
+
+@dataclass
+class QuestionCounts:
+    """What people answered to one question, across all versions of a survey."""
+
+    answered: int = 0
+    choices: dict[str, int] = field(default_factory=dict)
+    numbers: list[float] = field(default_factory=list)
+
+
+def _choice_values(question: Question, value: AnswerValue) -> list[str]:
+    if question.kind is QuestionKind.MULTIPLE_CHOICE and isinstance(value, list):
+        return value
+    if question.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.YES_NO, QuestionKind.RATING):
+        return [str(value)]
+    return []
+
+
+class AnswerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def start_session(
+        self, *, respondent_id: int, survey_id: str, survey_version_id: int, channel: str
+    ) -> int:
+        row = SurveySession(
+            respondent_id=respondent_id,
+            survey_id=survey_id,
+            survey_version_id=survey_version_id,
+            channel=channel,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def end_session(self, *, session_id: int, status: str) -> None:
+        """Mark a session ``completed`` or ``abandoned``."""
+        now = utcnow()
+        await self.session.execute(
+            update(SurveySession)
+            .where(SurveySession.id == session_id)
+            .values(
+                status=status,
+                updated_at=now,
+                completed_at=now if status == "completed" else None,
+            )
+        )
+
+    async def add(
+        self,
+        *,
+        session_id: int,
+        respondent_id: int,
+        survey_id: str,
+        survey_version_id: int,
+        question: Question,
+        value: AnswerValue,
+        channel: str,
+    ) -> None:
+        row = Answer(
+            session_id=session_id,
+            respondent_id=respondent_id,
+            survey_id=survey_id,
+            survey_version_id=survey_version_id,
+            question_id=question.id,
+            kind=question.kind.value,
+            value=value,
+            number=float(value) if isinstance(value, (int, float)) else None,
+            text=value if question.kind is QuestionKind.TEXT and isinstance(value, str) else None,
+            channel=channel,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        for picked in _choice_values(question, value):
+            self.session.add(
+                AnswerChoice(
+                    answer_id=row.id, survey_id=survey_id, question_id=question.id, value=picked
+                )
+            )
+
+    async def of_respondent(self, *, respondent_id: int) -> list[Answer]:
+        rows = await self.session.scalars(
+            select(Answer).where(Answer.respondent_id == respondent_id).order_by(Answer.id)
+        )
+        return list(rows)
+
+    async def sessions_of(self, *, respondent_id: int) -> list[SurveySession]:
+        rows = await self.session.scalars(
+            select(SurveySession)
+            .where(SurveySession.respondent_id == respondent_id)
+            .order_by(SurveySession.id)
+        )
+        return list(rows)
+
+    async def counts(self, *, survey_id: str) -> dict[str, QuestionCounts]:
+        """Per question: people who answered, picks per choice value, numbers."""
+        result: dict[str, QuestionCounts] = {}
+        answered = await self.session.execute(
+            select(Answer.question_id, func.count())
+            .where(Answer.survey_id == survey_id)
+            .group_by(Answer.question_id)
+        )
+        for question_id, count in answered:
+            result[question_id] = QuestionCounts(answered=count)
+        picks = await self.session.execute(
+            select(AnswerChoice.question_id, AnswerChoice.value, func.count())
+            .where(AnswerChoice.survey_id == survey_id)
+            .group_by(AnswerChoice.question_id, AnswerChoice.value)
+        )
+        for question_id, value, count in picks:
+            result.setdefault(question_id, QuestionCounts()).choices[value] = count
+        numbers = await self.session.execute(
+            select(Answer.question_id, Answer.number).where(
+                Answer.survey_id == survey_id, Answer.kind == QuestionKind.NUMBER.value
+            )
+        )
+        for question_id, number in numbers:
+            if number is not None:
+                result.setdefault(question_id, QuestionCounts()).numbers.append(number)
+        return result
+
+    async def session_counts(self, *, survey_id: str) -> dict[str, int]:
+        """Sessions by status: started (all), completed, abandoned, active."""
+        rows = await self.session.execute(
+            select(SurveySession.status, func.count())
+            .where(SurveySession.survey_id == survey_id)
+            .group_by(SurveySession.status)
+        )
+        counts = {status: count for status, count in rows}
+        counts["started"] = sum(counts.values())
+        return counts

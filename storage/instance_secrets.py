@@ -1,0 +1,23 @@
+"""Secrets a deployment makes for itself, kept in its own database."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InstanceSecret
+
+
+class InstanceSecretRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_or_create(self, *, name: str) -> str:
+        """The stored secret ``name``, made (and stored) on first use."""
+        row = await self.session.get(InstanceSecret, name)
+        if row is None:
+            row = InstanceSecret(name=name, value=secrets.token_urlsafe(32))
+            self.session.add(row)
+            await self.session.flush()
+        return row.value
