@@ -19,7 +19,23 @@ from polls.survey import NO, YES, AnswerValue, Question, QuestionKind
 
 # Words a person may type for yes and no, folded (see ``fold``). Keep short.
 YES_WORDS = frozenset(
-    {"yes", "y", "yeah", "yep", "ok", "okay", "he", "hee", "beli", "ha", "da", "д", "ага"}
+    {
+        "yes",
+        "y",
+        "yeah",
+        "yep",
+        "ok",
+        "okay",
+        "he",
+        "hee",
+        "beli",
+        "ha",
+        "da",
+        "да",
+        "д",
+        "ага",
+        "конечно",
+    }
 )
 NO_WORDS = frozenset({"no", "n", "nope", "yox", "xeyr", "yo", "нет", "н", "не", "net"})
 SKIP_WORDS = frozenset({"skip", "kec", "otur", "пропустить", "пропуск", "далее", "-"})

@@ -315,11 +315,15 @@ def _buttons(
         rows.extend(tuple(row[i : i + 6]) for i in range(0, len(row), 6))
     elif question.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTIPLE_CHOICE):
         multiple = question.kind is QuestionKind.MULTIPLE_CHOICE
+        choices = []
         for i, choice in enumerate(question.choices):
             label = localize(choice.label, language, survey.languages)
             if multiple and choice.value in state.picks:
                 label = CHECK + label
-            rows.append((Button(label, _payload(state, f"{'t' if multiple else 'c'}{i}")),))
+            choices.append(Button(label, _payload(state, f"{'t' if multiple else 'c'}{i}")))
+        # Long lists of short labels go two to a row so they fit on one screen.
+        per_row = 2 if len(choices) > 6 and all(len(b.label) <= 18 for b in choices) else 1
+        rows.extend(tuple(choices[i : i + per_row]) for i in range(0, len(choices), per_row))
         if multiple:
             rows.append((Button(_("Done"), _payload(state, "d")),))
     if not question.required:

@@ -88,7 +88,8 @@ def build_onboarding(languages: Sequence[str], regions: Sequence[str]) -> Survey
     """The onboarding survey for the configured languages and regions."""
     languages = tuple(languages)
     # Nobody has chosen a language yet: ask in all of them at once.
-    ask_language = " / ".join(translator(lang).gettext(CHOOSE_LANGUAGE) for lang in languages)
+    asks = dict.fromkeys(translator(lang).gettext(CHOOSE_LANGUAGE) for lang in languages)
+    ask_language = " / ".join(asks)
     questions = (
         Question(
             id=LANGUAGE,

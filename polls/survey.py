@@ -116,7 +116,8 @@ class Question:
 
     def rating_values(self) -> list[int]:
         """The points of a rating scale, lowest first."""
-        low, high = int(self.minimum or 1), int(self.maximum or 5)
+        low = 1 if self.minimum is None else int(self.minimum)
+        high = 5 if self.maximum is None else int(self.maximum)
         return list(range(low, high + 1))
 
 
