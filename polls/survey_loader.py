@@ -349,8 +349,12 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> SurveyProblem:
             what += f" ({exc.context} on line {context_mark.line + 1})"
         else:
             what += f" ({exc.context})"
-    if isinstance(exc, ConstructorError):
-        fix = "write a plain value (no '!' tags), or put it in quotes to keep it as text"
+    if isinstance(exc, ConstructorError) and "for the tag" in what:
+        fix = "remove the '!' tag: survey files use plain YAML values"
+    elif isinstance(exc, ConstructorError) and "unhashable" in what:
+        fix = "use plain text as the field name"
+    elif isinstance(exc, ConstructorError):
+        fix = "correct the value, or put it in quotes to keep it as text"
     elif "another document" in what:
         fix = "keep one survey per file and remove the extra '---'"
     else:
