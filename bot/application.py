@@ -39,7 +39,6 @@ def build_application(
     conversation: Conversation,
     base_url: str,
     polling: bool,
-    languages: Sequence[str],
     connection_pool_size: int = 64,
 ) -> Application:  # type: ignore[type-arg]
     """The bot: long polling when ``polling``, else fed by our webhook route."""
@@ -50,7 +49,6 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())
         .connection_pool_size(connection_pool_size)
         .pool_timeout(10.0)
-        .post_init(lambda app: publish_commands(app, languages))
     )
     if not polling:
         builder = builder.updater(None)
@@ -66,7 +64,10 @@ def build_application(
 
 
 async def publish_commands(application: Application, languages: Sequence[str]) -> None:  # type: ignore[type-arg]
-    """The command menu in every language, so Telegram shows it in the person's own."""
+    """The command menu in every language, so Telegram shows it in the person's own.
+
+    Called at start (``post_init`` only runs under ``run_polling``/``run_webhook``).
+    """
     for language in (None, *languages):
         _ = translator(language or "en")
         commands = [BotCommand(name, _(text)) for name, text in COMMAND_DESCRIPTIONS.items()]

@@ -8,15 +8,16 @@ the Telegram bot; ``on_cleanup`` stops them in reverse order.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from telegram import Update
 from telegram.ext import Application
 
-from bot.application import ALLOWED_UPDATES, build_application
+from bot.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.webhook import telegram_webhook_route
 from outreach.conversation import ConversationConfig, ConversationService
 from outreach.settings import Settings
@@ -83,7 +84,6 @@ async def build_outreach(settings: Settings) -> Outreach:
             conversation=conversation,
             base_url=settings.telegram_api_base_url,
             polling=not settings.webhook_mode,
-            languages=settings.languages,
         )
     return outreach
 
@@ -94,6 +94,7 @@ async def start_telegram(outreach: Outreach) -> None:
         return
     settings = outreach.settings
     await application.initialize()
+    await publish_commands(application, settings.languages)
     await application.start()
     if settings.webhook_mode:
         secret = settings.telegram_webhook_secret
@@ -167,4 +168,14 @@ def create_web_app(settings: Settings) -> web.Application:
     return app
 
 
-__all__ = ["OUTREACH_KEY", "Outreach", "Update", "build_outreach", "create_web_app"]
+@asynccontextmanager
+async def running(settings: Settings, host: str, port: int) -> AsyncIterator[Outreach]:
+    """The whole service listening on host:port until the block ends."""
+    app = create_web_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        yield app[OUTREACH_KEY]
+    finally:
+        await runner.cleanup()

@@ -92,7 +92,7 @@ async def test_one_channel_address_is_one_person(db: Database) -> None:
 
 async def _person_with_answers(db: Database) -> int:
     async with db.writing() as session:
-        version, _ = await SurveyRepository(session).save_version(survey=YOUTH)
+        await SurveyRepository(session).save_version(survey=YOUTH)
         version_id = await SurveyRepository(session).latest_version_id(survey_id=YOUTH.id)
         assert version_id is not None
         respondent = await RespondentRepository(session).create(
