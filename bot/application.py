@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.conversation_port import Conversation
 from bot.handlers.answers import answer_text, press_button
 from bot.handlers.commands import COMMANDS, run_command
@@ -39,7 +40,7 @@ def build_application(
     conversation: Conversation,
     base_url: str,
     polling: bool,
-    connection_pool_size: int = 64,
+    connection_pool_size: int = 100,
 ) -> Application:  # type: ignore[type-arg]
     """The bot: long polling when ``polling``, else fed by our webhook route."""
     builder = (
@@ -47,8 +48,8 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .concurrent_updates(PerChatUpdateProcessor())
-        .connection_pool_size(connection_pool_size)
-        .pool_timeout(10.0)
+        .request(AiohttpRequest(connection_pool_size=connection_pool_size))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=60.0))
     )
     if not polling:
         builder = builder.updater(None)

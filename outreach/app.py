@@ -62,10 +62,11 @@ async def build_outreach(settings: Settings) -> Outreach:
     if settings.pseudonym_secret:
         pseudonym_secret = settings.pseudonym_secret.get_secret_value()
     else:
-        async with db.writing() as session:
-            pseudonym_secret = await InstanceSecretRepository(session).get_or_create(
+        pseudonym_secret = await db.write(
+            lambda session: InstanceSecretRepository(session).get_or_create(
                 name=PSEUDONYM_SECRET_NAME
             )
+        )
     conversation = ConversationService(
         db,
         catalogue,

@@ -13,6 +13,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from outreach.logs import configure_logging
 from outreach.settings import Settings, SettingsError
@@ -21,7 +22,7 @@ from polls.errors import OutreachError
 from polls.i18n import translator
 from polls.results import QuestionResult, question_results
 from polls.survey_loader import validate_survey_files
-from storage.answers import AnswerRepository
+from storage.answers import AnswerRepository, QuestionCounts
 from storage.database import Database
 
 console = Console()
@@ -178,17 +179,23 @@ def results(survey_id: str, as_json: bool, language: str) -> None:
 
     async def run() -> tuple[Any, list[QuestionResult], dict[str, int]]:
         database = Database(settings.database_url)
+        catalogue = SurveyCatalogue(database)
+
+        def query(session: Session) -> tuple[Any, dict[str, QuestionCounts], dict[str, int]]:
+            stored = catalogue.latest(session, survey_id)
+            if stored is None:
+                return None, {}, {}
+            repository = AnswerRepository(session)
+            counts = repository.counts(survey_id=survey_id)
+            return stored, counts, repository.session_counts(survey_id=survey_id)
+
         try:
             await database.migrate()
-            async with database.reading() as session:
-                stored = await SurveyCatalogue(database).latest(survey_id, session)
-                if stored is None:
-                    return None, [], {}
-                repository = AnswerRepository(session)
-                counts = await repository.counts(survey_id=survey_id)
-                sessions = await repository.session_counts(survey_id=survey_id)
+            stored, counts, sessions = await database.read(query)
         finally:
             await database.dispose()
+        if stored is None:
+            return None, [], {}
         found = question_results(
             stored.survey,
             {q: c.answered for q, c in counts.items()},

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from outreach.group_commit import GroupCommit
 from outreach.survey_catalogue import SurveyCatalogue
@@ -41,8 +41,7 @@ from polls.survey import localize
 from storage.answers import AnswerRepository
 from storage.database import Database
 from storage.inbound import InboundRepository
-from storage.models import Respondent
-from storage.respondents import RespondentRepository
+from storage.respondents import RespondentRecord, RespondentRepository
 from storage.surveys import StoredSurvey
 
 logger = logging.getLogger(__name__)
@@ -96,7 +95,10 @@ class ConversationService:
         self.onboarding = build_onboarding(config.languages, config.regions)
         self.consent_version = consent_version(config.languages)
         self._group = GroupCommit(
-            db, self._handle_in_session, workers=workers or (1 if db.is_sqlite else 4)
+            db,
+            self._handle_in_session,
+            key=lambda inbound: (inbound.channel, inbound.address),
+            workers=workers or (1 if db.is_sqlite else 4),
         )
 
     async def handle(self, inbound: Inbound) -> Reply:
@@ -105,18 +107,18 @@ class ConversationService:
 
     # ------------------------------------------------------------ dispatch
 
-    async def _handle_in_session(self, session: AsyncSession, inbound: Inbound) -> Reply:
+    def _handle_in_session(self, session: Session, inbound: Inbound) -> Reply:
         if inbound.dedup_key is not None:
-            claimed = await InboundRepository(session).claim(
+            claimed = InboundRepository(session).claim(
                 channel=inbound.channel.value, key=inbound.dedup_key
             )
             if not claimed:
                 logger.info("ignoring a redelivered %s message", inbound.channel.value)
                 return Reply(duplicate=True)
         turn = _Turn(self, session, inbound)
-        return Reply(await turn.run())
+        return Reply(turn.run())
 
-    def language_for(self, respondent: Respondent | None, hint: str | None) -> str:
+    def language_for(self, respondent: RespondentRecord | None, hint: str | None) -> str:
         for candidate in (respondent.language if respondent else None, hint):
             if candidate:
                 short = candidate.split("-")[0].lower()
@@ -128,13 +130,13 @@ class ConversationService:
 class _Turn:
     """Handling of one inbound message inside the batch transaction."""
 
-    def __init__(self, service: ConversationService, session: AsyncSession, inbound: Inbound):
+    def __init__(self, service: ConversationService, session: Session, inbound: Inbound):
         self.service = service
         self.session = session
         self.inbound = inbound
         self.respondents = RespondentRepository(session)
         self.answers = AnswerRepository(session)
-        self.respondent: Respondent | None = None
+        self.respondent: RespondentRecord | None = None
         self.now = service.clock()
 
     @property
@@ -153,70 +155,77 @@ class _Turn:
         assert self.respondent is not None
         self.respondent.dialogue = flow
 
-    async def run(self) -> list[Outbound]:
+    def run(self) -> list[Outbound]:
         inbound = self.inbound
-        self.respondent = await self.respondents.find(
+        self.respondent = self.respondents.find(
             channel=inbound.channel.value, address=inbound.address
         )
         if self.respondent is not None:
             self.respondent.last_seen_at = self.now
+        replies = self._dispatch()
+        if self.respondent is not None:
+            self.respondents.save(self.respondent)
+        return replies
+
+    def _dispatch(self) -> list[Outbound]:
+        inbound = self.inbound
         if inbound.kind is InboundKind.COMMAND:
-            return await self._command(inbound.text, inbound.argument)
+            return self._command(inbound.text, inbound.argument)
         if inbound.kind is InboundKind.BUTTON:
             prefix, _sep, rest = inbound.text.partition(":")
             if prefix == "open":
-                return await self._open_survey(rest)
+                return self._open_survey(rest)
             if prefix == "lang":
                 return self._set_language(rest)
             if prefix == "forget":
-                return await self._forget(rest)
+                return self._forget(rest)
         if self.respondent is None:
-            return await self._begin_onboarding(then=None)
+            return self._begin_onboarding(then=None)
         flow = self.flow
         if flow and flow["flow"] == ONBOARDING:
-            return await self._onboarding_input()
+            return self._onboarding_input()
         if flow and flow["flow"] == SURVEY:
-            return await self._survey_input(flow)
+            return self._survey_input(flow)
         if inbound.kind is InboundKind.BUTTON:
             return [Outbound(self._("That button belongs to an earlier question."))]
-        return [Outbound(self._("I didn't catch that.")), *await self._survey_list()]
+        return [Outbound(self._("I didn't catch that.")), *self._survey_list()]
 
     # ------------------------------------------------------------ commands
 
-    async def _command(self, command: str, argument: str) -> list[Outbound]:
+    def _command(self, command: str, argument: str) -> list[Outbound]:
         if command == "start":
-            return await self._start(argument.strip())
+            return self._start(argument.strip())
         if command == "help":
             return [self._help()]
         if self.respondent is None or not self.onboarded:
             if command in ("mydata", "forget") and self.respondent is not None:
                 pass  # data held before consent can still be seen and erased
             else:
-                return await self._start("")
+                return self._start("")
         if command == "surveys":
-            return await self._survey_list()
+            return self._survey_list()
         if command == "language":
             return [self._language_menu()]
         if command == "mydata":
-            return await self._my_data()
+            return self._my_data()
         if command == "forget":
             return [self._forget_menu()]
         return [self._help()]
 
-    async def _start(self, survey_id: str) -> list[Outbound]:
+    def _start(self, survey_id: str) -> list[Outbound]:
         if self.respondent is None or not self.onboarded:
-            return await self._begin_onboarding(then=survey_id or None)
+            return self._begin_onboarding(then=survey_id or None)
         if survey_id:
-            return await self._open_survey(survey_id)
+            return self._open_survey(survey_id)
         flow = self.flow
         if flow and flow["flow"] == SURVEY:
-            stored = await self.service.catalogue.by_version_id(flow["version_id"], self.session)
+            stored = self.service.catalogue.by_version_id(self.session, flow["version_id"])
             state = dialogue.SurveyState.from_dict(flow["state"])
             prompt = dialogue.question_prompt(
                 stored.survey, state, self._, note=self._("Welcome back! Let's continue.")
             )
             return [prompt] if prompt else []
-        return [Outbound(self._("Welcome back!")), *await self._survey_list()]
+        return [Outbound(self._("Welcome back!")), *self._survey_list()]
 
     def _help(self) -> Outbound:
         _ = self._
@@ -235,9 +244,9 @@ class _Turn:
 
     # ------------------------------------------------------------ onboarding
 
-    async def _begin_onboarding(self, then: str | None) -> list[Outbound]:
+    def _begin_onboarding(self, then: str | None) -> list[Outbound]:
         if self.respondent is None:
-            self.respondent = await self.respondents.create(
+            self.respondent = self.respondents.create(
                 channel=self.inbound.channel.value,
                 address=self.inbound.address,
                 language=None,
@@ -247,7 +256,7 @@ class _Turn:
         prompt = dialogue.question_prompt(self.service.onboarding, state, self._)
         return [prompt] if prompt else []
 
-    async def _onboarding_input(self) -> list[Outbound]:
+    def _onboarding_input(self) -> list[Outbound]:
         assert self.respondent is not None and self.flow is not None
         survey = self.service.onboarding
         flow = self.flow
@@ -263,7 +272,7 @@ class _Turn:
         question, value = transition.question, transition.recorded
         if question is not None and isinstance(value, str):
             if question.id == CONSENT and value != AGREE:
-                return await self._decline()
+                return self._decline()
             self._apply_profile(question.id, value)
         if not transition.finished:
             self._set_flow({**flow, "state": transition.state.to_dict()})
@@ -273,8 +282,8 @@ class _Turn:
         out.append(Outbound(self._("Thank you, you're all set.")))
         then = flow.get("then")
         if then:
-            return out + await self._open_survey(then)
-        return out + await self._survey_list()
+            return out + self._open_survey(then)
+        return out + self._survey_list()
 
     def _apply_profile(self, question_id: str, value: str) -> None:
         respondent = self.respondent
@@ -291,10 +300,10 @@ class _Turn:
         elif question_id == GENDER:
             respondent.gender = value
 
-    async def _decline(self) -> list[Outbound]:
+    def _decline(self) -> list[Outbound]:
         _ = self._
         assert self.respondent is not None
-        await self.respondents.delete(respondent=self.respondent)
+        self.respondents.delete(respondent_id=self.respondent.id)
         self.respondent = None
         return [
             Outbound(
@@ -307,9 +316,9 @@ class _Turn:
 
     # ------------------------------------------------------------ surveys
 
-    async def _survey_list(self) -> list[Outbound]:
+    def _survey_list(self) -> list[Outbound]:
         _ = self._
-        open_surveys = await self.service.catalogue.open_surveys(self.now, self.session)
+        open_surveys = self.service.catalogue.open_surveys(self.session, self.now)
         if not open_surveys:
             return [Outbound(_("There are no open surveys right now. We will let you know."))]
         language = _.language
@@ -319,22 +328,22 @@ class _Turn:
         )
         return [Outbound(_("Open surveys:"), buttons)]
 
-    async def _open_survey(self, survey_id: str) -> list[Outbound]:
+    def _open_survey(self, survey_id: str) -> list[Outbound]:
         _ = self._
         if self.respondent is None or not self.onboarded:
-            return await self._begin_onboarding(then=survey_id)
-        stored = await self.service.catalogue.latest(survey_id, self.session)
+            return self._begin_onboarding(then=survey_id)
+        stored = self.service.catalogue.latest(self.session, survey_id)
         if stored is None:
-            return [Outbound(_("There is no such survey.")), *await self._survey_list()]
+            return [Outbound(_("There is no such survey.")), *self._survey_list()]
         if not stored.survey.is_open(self.now):
             out = [Outbound(_("This survey is closed."))]
             if stored.survey.show_results:
-                out.append(await self._results(stored))
+                out.append(self._results(stored))
             return out
         flow = self.flow
         if flow and flow["flow"] == SURVEY:
-            await self.answers.end_session(session_id=flow["session_id"], status="abandoned")
-        session_id = await self.answers.start_session(
+            self.answers.end_session(session_id=flow["session_id"], status="abandoned")
+        session_id = self.answers.start_session(
             respondent_id=self.respondent.id,
             survey_id=stored.survey.id,
             survey_version_id=stored.version_id,
@@ -344,7 +353,7 @@ class _Turn:
         out = [dialogue.survey_intro(stored.survey, _)]
         prompt = dialogue.question_prompt(stored.survey, state, _)
         if prompt is None:  # every question skipped by its conditions
-            await self.answers.end_session(session_id=session_id, status="completed")
+            self.answers.end_session(session_id=session_id, status="completed")
             self._set_flow(None)
             return [*out, dialogue.survey_thanks(stored.survey, _)]
         self._set_flow(
@@ -357,10 +366,10 @@ class _Turn:
         )
         return [*out, prompt]
 
-    async def _survey_input(self, flow: dict[str, Any]) -> list[Outbound]:
+    def _survey_input(self, flow: dict[str, Any]) -> list[Outbound]:
         assert self.respondent is not None
         _ = self._
-        stored = await self.service.catalogue.by_version_id(flow["version_id"], self.session)
+        stored = self.service.catalogue.by_version_id(self.session, flow["version_id"])
         survey = stored.survey
         state = dialogue.SurveyState.from_dict(flow["state"])
         if self.inbound.kind is InboundKind.BUTTON and not dialogue.owns_payload(
@@ -371,7 +380,7 @@ class _Turn:
             survey, state, self.inbound.kind, self.inbound.text, language=_.language
         )
         if transition.recorded is not None and transition.question is not None:
-            await self.answers.add(
+            self.answers.add(
                 session_id=flow["session_id"],
                 respondent_id=self.respondent.id,
                 survey_id=survey.id,
@@ -384,16 +393,16 @@ class _Turn:
         if not transition.finished:
             self._set_flow({**flow, "state": transition.state.to_dict()})
             return out
-        await self.answers.end_session(session_id=flow["session_id"], status="completed")
+        self.answers.end_session(session_id=flow["session_id"], status="completed")
         self._set_flow(None)
         out.append(dialogue.survey_thanks(survey, _))
         if survey.show_results:
-            await self.session.flush()
-            out.append(await self._results(stored))
+            self.session.flush()
+            out.append(self._results(stored))
         return out
 
-    async def _results(self, stored: StoredSurvey) -> Outbound:
-        counts = await self.answers.counts(survey_id=stored.survey.id)
+    def _results(self, stored: StoredSurvey) -> Outbound:
+        counts = self.answers.counts(survey_id=stored.survey.id)
         results = question_results(
             stored.survey,
             {q: c.answered for q, c in counts.items()},
@@ -419,13 +428,13 @@ class _Turn:
 
     # ------------------------------------------------------------ privacy
 
-    async def _my_data(self) -> list[Outbound]:
+    def _my_data(self) -> list[Outbound]:
         respondent = self.respondent
         assert respondent is not None
         _ = self._
-        identities = await self.respondents.identities(respondent_id=respondent.id)
-        sessions = await self.answers.sessions_of(respondent_id=respondent.id)
-        answers = await self.answers.of_respondent(respondent_id=respondent.id)
+        identities = self.respondents.identities(respondent_id=respondent.id)
+        sessions = self.answers.sessions_of(respondent_id=respondent.id)
+        answers = self.answers.of_respondent(respondent_id=respondent.id)
         code = pseudonymous_id(self.service.config.pseudonym_secret, respondent.id)
         lines = [
             _("What we hold about you:"),
@@ -450,9 +459,7 @@ class _Turn:
             )
         by_session: dict[int, list[str]] = {}
         for answer in answers:
-            stored = await self.service.catalogue.by_version_id(
-                answer.survey_version_id, self.session
-            )
+            stored = self.service.catalogue.by_version_id(self.session, answer.survey_version_id)
             question = stored.survey.question(answer.question_id)
             shown = (
                 dialogue.describe_answer(stored.survey, question, answer.value, _)
@@ -467,8 +474,8 @@ class _Turn:
             by_session.setdefault(answer.session_id, []).append(f"  • {asked}: {shown}")
         for survey_session in sessions:
             lines.append("")
-            stored = await self.service.catalogue.by_version_id(
-                survey_session.survey_version_id, self.session
+            stored = self.service.catalogue.by_version_id(
+                self.session, survey_session.survey_version_id
             )
             title = localize(stored.survey.title, _.language, stored.survey.languages)
             status = {
@@ -482,7 +489,7 @@ class _Turn:
         lines.append(_("To delete your data, send /forget."))
         return [Outbound(chunk) for chunk in _chunks(lines)]
 
-    def _profile_labels(self, respondent: Respondent) -> list[tuple[str, str]]:
+    def _profile_labels(self, respondent: RespondentRecord) -> list[tuple[str, str]]:
         _ = self._
         regions = {region_value(r): _(r) for r in self.service.config.regions}
         ages = {value: _(label) for value, label in AGE_BANDS}
@@ -510,14 +517,14 @@ class _Turn:
             ),
         )
 
-    async def _forget(self, choice: str) -> list[Outbound]:
+    def _forget(self, choice: str) -> list[Outbound]:
         _ = self._
         if self.respondent is None:
             return [Outbound(_("We hold no data about you."), updates_pressed=True)]
         if choice == "identity":
-            await self.respondents.erase_identity(respondent=self.respondent, now=self.now)
+            self.respondents.erase_identity(respondent_id=self.respondent.id, now=self.now)
         elif choice == "all":
-            await self.respondents.delete(respondent=self.respondent)
+            self.respondents.delete(respondent_id=self.respondent.id)
         else:
             return [Outbound(_("Nothing was deleted."), updates_pressed=True)]
         self.respondent = None

@@ -2,9 +2,14 @@
 
 SQLite commits one transaction at a time, and a commit costs far more than the
 work inside it. Messages that arrive while a batch is being handled wait and go
-together into the next transaction, each in its own savepoint so one failure
-spoils only itself. Nobody's reply is released before the commit that makes
-their answer durable. At low load a batch is one message and nothing waits.
+together into the next transaction. Nobody's reply is released before the
+commit that makes their answer durable. At low load a batch is one message and
+nothing waits.
+
+A batch is optimistic: if any message in it fails, the transaction is rolled
+back and each message is retried alone, so one failure spoils only itself.
+Two messages with the same key (from one person) never share a batch, so a
+person's messages are handled in the order they came.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.database import Database
 
@@ -25,17 +30,23 @@ In = TypeVar("In")
 Out = TypeVar("Out")
 
 
+class _BatchFailed(Exception):
+    """One item of a batch raised: roll back, then retry the items one by one."""
+
+
 class GroupCommit(Generic[In, Out]):
     def __init__(
         self,
         db: Database,
-        work: Callable[[AsyncSession, In], Awaitable[Out]],
+        work: Callable[[Session, In], Out],
         *,
-        max_batch: int = 100,
+        key: Callable[[In], Hashable],
+        max_batch: int = 200,
         workers: int = 1,
     ) -> None:
         self._db = db
         self._work = work
+        self._key = key
         self._max_batch = max_batch
         self._workers = workers
         self._pending: deque[tuple[In, asyncio.Future[Out]]] = deque()
@@ -52,27 +63,35 @@ class GroupCommit(Generic[In, Out]):
             asyncio.get_running_loop().create_task(self._drain())
         return await future
 
+    def _next_batch(self) -> list[tuple[In, asyncio.Future[Out]]]:
+        batch: list[tuple[In, asyncio.Future[Out]]] = []
+        keys: set[Hashable] = set()
+        later: list[tuple[In, asyncio.Future[Out]]] = []
+        while self._pending and len(batch) < self._max_batch:
+            entry = self._pending.popleft()
+            key = self._key(entry[0])
+            if key in keys:
+                later.append(entry)
+            else:
+                keys.add(key)
+                batch.append(entry)
+        self._pending.extendleft(reversed(later))
+        return batch
+
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch = [
-                    self._pending.popleft() for _ in range(min(self._max_batch, len(self._pending)))
-                ]
-                await self._run(batch)
+                await self._run(self._next_batch())
         finally:
             self._running -= 1
 
     async def _run(self, batch: list[tuple[In, asyncio.Future[Out]]]) -> None:
-        outcomes: list[Out | BaseException] = []
+        items = [item for item, _future in batch]
+        outcomes: list[Out | BaseException]
         try:
-            async with self._db.writing() as session:
-                for item, _future in batch:
-                    try:
-                        async with session.begin_nested():
-                            outcomes.append(await self._work(session, item))
-                    except Exception as error:  # one message's failure is its own
-                        logger.exception("handling one message failed")
-                        outcomes.append(error)
+            outcomes = list(await self._db.write(lambda session: self._all(session, items)))
+        except _BatchFailed:
+            outcomes = [await self._alone(item) for item in items]
         except Exception as error:  # the commit itself failed: nothing is durable
             logger.exception("committing a batch of %d messages failed", len(batch))
             outcomes = [error] * len(batch)
@@ -85,3 +104,21 @@ class GroupCommit(Generic[In, Out]):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
+
+    def _all(self, session: Session, items: list[In]) -> list[Out]:
+        results = []
+        for item in items:
+            try:
+                results.append(self._work(session, item))
+            except Exception as error:
+                if len(items) == 1:
+                    raise
+                raise _BatchFailed from error
+        return results
+
+    async def _alone(self, item: In) -> Out | BaseException:
+        try:
+            return await self._db.write(lambda session: self._work(session, item))
+        except Exception as error:
+            logger.exception("handling one message failed")
+            return error

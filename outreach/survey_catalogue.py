@@ -3,6 +3,7 @@
 A version never changes once stored, so parsed surveys are cached by version id
 for the life of the process; which version is the latest is always read from
 the database, so a ``surveys load`` from another process is seen at once.
+Lookups take the caller's session: they run inside units of work.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from polls.survey import Survey
 from polls.survey_loader import SurveyFileError, load_survey_file
@@ -41,41 +42,38 @@ class SurveyCatalogue:
                 problems.extend(error.problems)
         if problems:
             raise SurveyFileError(problems)
-        loaded = []
-        async with self.db.writing() as session:
+
+        def store(session: Session) -> list[tuple[str, int, bool]]:
             repository = SurveyRepository(session)
+            loaded = []
             for survey, path in surveys:
-                version, created = await repository.save_version(survey=survey, source=path.name)
+                version, created = repository.save_version(survey=survey, source=path.name)
                 loaded.append((survey.id, version, created))
                 if created:
                     logger.info("survey %s: stored version %d from %s", survey.id, version, path)
-        return loaded
+            return loaded
 
-    async def by_version_id(
-        self, version_id: int, session: AsyncSession | None = None
-    ) -> StoredSurvey:
+        return await self.db.write(store)
+
+    def by_version_id(self, session: Session, version_id: int) -> StoredSurvey:
         stored = self._by_version.get(version_id)
         if stored is None:
-            if session is None:
-                async with self.db.reading() as own:
-                    found = await SurveyRepository(own).by_version_id(version_id=version_id)
-            else:
-                found = await SurveyRepository(session).by_version_id(version_id=version_id)
+            found = SurveyRepository(session).by_version_id(version_id=version_id)
             if found is None:
                 raise LookupError(f"survey version {version_id} is not stored")
             stored = self._by_version[version_id] = found
         return stored
 
-    async def latest(self, survey_id: str, session: AsyncSession) -> StoredSurvey | None:
-        version_id = await SurveyRepository(session).latest_version_id(survey_id=survey_id)
-        return None if version_id is None else await self.by_version_id(version_id, session)
+    def latest(self, session: Session, survey_id: str) -> StoredSurvey | None:
+        version_id = SurveyRepository(session).latest_version_id(survey_id=survey_id)
+        return None if version_id is None else self.by_version_id(session, version_id)
 
-    async def all_latest(self, session: AsyncSession) -> list[StoredSurvey]:
-        ids = await SurveyRepository(session).latest_version_ids()
-        return [await self.by_version_id(version_id, session) for version_id in ids]
+    def all_latest(self, session: Session) -> list[StoredSurvey]:
+        ids = SurveyRepository(session).latest_version_ids()
+        return [self.by_version_id(session, version_id) for version_id in ids]
 
-    async def open_surveys(self, now: datetime, session: AsyncSession) -> list[StoredSurvey]:
-        return [s for s in await self.all_latest(session) if s.survey.is_open(now)]
+    def open_surveys(self, session: Session, now: datetime) -> list[StoredSurvey]:
+        return [s for s in self.all_latest(session) if s.survey.is_open(now)]
 
 
 def survey_files(folder: Path) -> list[Path]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
 from polls.survey import AnswerValue, Question, QuestionKind
 from storage.models import Answer, AnswerChoice, SurveySession, utcnow
@@ -28,29 +28,43 @@ def _choice_values(question: Question, value: AnswerValue) -> list[str]:
     return []
 
 
+SESSIONS = SurveySession.__table__
+_INSERT_ANSWER = insert(Answer.__table__).returning(Answer.__table__.c.id)
+_INSERT_CHOICE = insert(AnswerChoice.__table__)
+
+
 class AnswerRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def start_session(
+    def start_session(
         self, *, respondent_id: int, survey_id: str, survey_version_id: int, channel: str
     ) -> int:
-        row = SurveySession(
-            respondent_id=respondent_id,
-            survey_id=survey_id,
-            survey_version_id=survey_version_id,
-            channel=channel,
+        now = utcnow()
+        session_id: int = (
+            self.session.connection()
+            .execute(
+                insert(SESSIONS).returning(SESSIONS.c.id),
+                {
+                    "respondent_id": respondent_id,
+                    "survey_id": survey_id,
+                    "survey_version_id": survey_version_id,
+                    "channel": channel,
+                    "status": "active",
+                    "started_at": now,
+                    "updated_at": now,
+                },
+            )
+            .scalar_one()
         )
-        self.session.add(row)
-        await self.session.flush()
-        return row.id
+        return session_id
 
-    async def end_session(self, *, session_id: int, status: str) -> None:
+    def end_session(self, *, session_id: int, status: str) -> None:
         """Mark a session ``completed`` or ``abandoned``."""
         now = utcnow()
-        await self.session.execute(
-            update(SurveySession)
-            .where(SurveySession.id == session_id)
+        self.session.connection().execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.id == session_id)
             .values(
                 status=status,
                 updated_at=now,
@@ -58,7 +72,7 @@ class AnswerRepository:
             )
         )
 
-    async def add(
+    def add(
         self,
         *,
         session_id: int,
@@ -69,59 +83,72 @@ class AnswerRepository:
         value: AnswerValue,
         channel: str,
     ) -> None:
-        row = Answer(
-            session_id=session_id,
-            respondent_id=respondent_id,
-            survey_id=survey_id,
-            survey_version_id=survey_version_id,
-            question_id=question.id,
-            kind=question.kind.value,
-            value=value,
-            number=float(value) if isinstance(value, (int, float)) else None,
-            text=value if question.kind is QuestionKind.TEXT and isinstance(value, str) else None,
-            channel=channel,
-        )
-        self.session.add(row)
-        await self.session.flush()
-        for picked in _choice_values(question, value):
-            self.session.add(
-                AnswerChoice(
-                    answer_id=row.id, survey_id=survey_id, question_id=question.id, value=picked
-                )
+        connection = self.session.connection()
+        answer_id = connection.execute(
+            _INSERT_ANSWER,
+            {
+                "session_id": session_id,
+                "respondent_id": respondent_id,
+                "survey_id": survey_id,
+                "survey_version_id": survey_version_id,
+                "question_id": question.id,
+                "kind": question.kind.value,
+                "value": value,
+                "number": float(value) if isinstance(value, (int, float)) else None,
+                "text": value
+                if question.kind is QuestionKind.TEXT and isinstance(value, str)
+                else None,
+                "channel": channel,
+                "answered_at": utcnow(),
+            },
+        ).scalar_one()
+        picks = _choice_values(question, value)
+        if picks:
+            connection.execute(
+                _INSERT_CHOICE,
+                [
+                    {
+                        "answer_id": answer_id,
+                        "survey_id": survey_id,
+                        "question_id": question.id,
+                        "value": picked,
+                    }
+                    for picked in picks
+                ],
             )
 
-    async def of_respondent(self, *, respondent_id: int) -> list[Answer]:
-        rows = await self.session.scalars(
+    def of_respondent(self, *, respondent_id: int) -> list[Answer]:
+        rows = self.session.scalars(
             select(Answer).where(Answer.respondent_id == respondent_id).order_by(Answer.id)
         )
         return list(rows)
 
-    async def sessions_of(self, *, respondent_id: int) -> list[SurveySession]:
-        rows = await self.session.scalars(
+    def sessions_of(self, *, respondent_id: int) -> list[SurveySession]:
+        rows = self.session.scalars(
             select(SurveySession)
             .where(SurveySession.respondent_id == respondent_id)
             .order_by(SurveySession.id)
         )
         return list(rows)
 
-    async def counts(self, *, survey_id: str) -> dict[str, QuestionCounts]:
+    def counts(self, *, survey_id: str) -> dict[str, QuestionCounts]:
         """Per question: people who answered, picks per choice value, numbers."""
         result: dict[str, QuestionCounts] = {}
-        answered = await self.session.execute(
+        answered = self.session.execute(
             select(Answer.question_id, func.count())
             .where(Answer.survey_id == survey_id)
             .group_by(Answer.question_id)
         )
         for question_id, count in answered:
             result[question_id] = QuestionCounts(answered=count)
-        picks = await self.session.execute(
+        picks = self.session.execute(
             select(AnswerChoice.question_id, AnswerChoice.value, func.count())
             .where(AnswerChoice.survey_id == survey_id)
             .group_by(AnswerChoice.question_id, AnswerChoice.value)
         )
         for question_id, value, count in picks:
             result.setdefault(question_id, QuestionCounts()).choices[value] = count
-        numbers = await self.session.execute(
+        numbers = self.session.execute(
             select(Answer.question_id, Answer.number).where(
                 Answer.survey_id == survey_id, Answer.kind == QuestionKind.NUMBER.value
             )
@@ -131,9 +158,9 @@ class AnswerRepository:
                 result.setdefault(question_id, QuestionCounts()).numbers.append(number)
         return result
 
-    async def session_counts(self, *, survey_id: str) -> dict[str, int]:
+    def session_counts(self, *, survey_id: str) -> dict[str, int]:
         """Sessions by status: started (all), completed, abandoned, active."""
-        rows = await self.session.execute(
+        rows = self.session.execute(
             select(SurveySession.status, func.count())
             .where(SurveySession.survey_id == survey_id)
             .group_by(SurveySession.status)

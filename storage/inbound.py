@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
-from storage.models import ProcessedInbound
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import ProcessedInbound, utcnow
+
+_TABLE = ProcessedInbound.__table__
+
+
+def _claim_statement(insert: Any) -> Any:
+    return (
+        insert(_TABLE)
+        .values(channel=bindparam("channel"), key=bindparam("key"), processed_at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=["channel", "key"])
+    )
+
+
+_CLAIM = {
+    "postgresql": _claim_statement(postgresql.insert),
+    "sqlite": _claim_statement(sqlite.insert),
+}
 
 
 class InboundRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def claim(self, *, channel: str, key: str) -> bool:
+    def claim(self, *, channel: str, key: str) -> bool:
         """Record a delivery; False if it was recorded before (a redelivery)."""
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(ProcessedInbound)
-            .values(channel=channel, key=key)
-            .on_conflict_do_nothing(index_elements=["channel", "key"])
-        )
-        result = await self.session.execute(statement)
+        connection = self.session.connection()
+        statement = _CLAIM[connection.dialect.name]
+        result = connection.execute(statement, {"channel": channel, "key": key, "at": utcnow()})
         return bool(getattr(result, "rowcount", 0) == 1)

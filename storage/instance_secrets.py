@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from storage.models import InstanceSecret
 
 
 class InstanceSecretRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def get_or_create(self, *, name: str) -> str:
+    def get_or_create(self, *, name: str) -> str:
         """The stored secret ``name``, made (and stored) on first use."""
-        row = await self.session.get(InstanceSecret, name)
+        row = self.session.get(InstanceSecret, name)
         if row is None:
             row = InstanceSecret(name=name, value=secrets.token_urlsafe(32))
             self.session.add(row)
-            await self.session.flush()
+            self.session.flush()
         return row.value

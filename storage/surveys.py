@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from polls.survey import Survey
 from polls.survey_loader import parse_survey
@@ -25,12 +25,12 @@ def _stored(row: SurveyVersion) -> StoredSurvey:
 
 
 class SurveyRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def save_version(self, *, survey: Survey, source: str | None = None) -> tuple[int, bool]:
+    def save_version(self, *, survey: Survey, source: str | None = None) -> tuple[int, bool]:
         """Store ``survey`` unless this exact content is stored; returns (version, created)."""
-        existing = await self.session.scalar(
+        existing = self.session.scalar(
             select(SurveyVersion.version).where(
                 SurveyVersion.survey_id == survey.id,
                 SurveyVersion.content_hash == survey.content_hash,
@@ -38,7 +38,7 @@ class SurveyRepository:
         )
         if existing is not None:
             return existing, False
-        latest = await self.session.scalar(
+        latest = self.session.scalar(
             select(func.max(SurveyVersion.version)).where(SurveyVersion.survey_id == survey.id)
         )
         version = (latest or 0) + 1
@@ -51,29 +51,29 @@ class SurveyRepository:
                 source=source,
             )
         )
-        await self.session.flush()
+        self.session.flush()
         return version, True
 
-    async def latest_version_id(self, *, survey_id: str) -> int | None:
-        return await self.session.scalar(
+    def latest_version_id(self, *, survey_id: str) -> int | None:
+        return self.session.scalar(
             select(SurveyVersion.id)
             .where(SurveyVersion.survey_id == survey_id)
             .order_by(SurveyVersion.version.desc())
             .limit(1)
         )
 
-    async def by_version_id(self, *, version_id: int) -> StoredSurvey | None:
-        row = await self.session.get(SurveyVersion, version_id)
+    def by_version_id(self, *, version_id: int) -> StoredSurvey | None:
+        row = self.session.get(SurveyVersion, version_id)
         return _stored(row) if row else None
 
-    async def latest_version_ids(self) -> list[int]:
+    def latest_version_ids(self) -> list[int]:
         """The newest version of every survey, ordered by survey id."""
         newest = (
             select(SurveyVersion.survey_id, func.max(SurveyVersion.version).label("version"))
             .group_by(SurveyVersion.survey_id)
             .subquery()
         )
-        rows = await self.session.scalars(
+        rows = self.session.scalars(
             select(SurveyVersion.id)
             .join(
                 newest,

@@ -88,8 +88,7 @@ class Person:
 
 
 async def count(db: Database, model: type) -> int:
-    async with db.reading() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+    return await db.read(lambda s: int(s.scalar(select(func.count()).select_from(model)) or 0))
 
 
 async def test_onboarding_then_a_whole_survey(service: ConversationService, db: Database) -> None:
@@ -111,10 +110,13 @@ async def test_onboarding_then_a_whole_survey(service: ConversationService, db: 
     await person.say("yes")
     final = await person.say("More youth centres")
     assert final[0].startswith("Thank you!")
-    async with db.reading() as session:
-        respondent = await session.scalar(select(Respondent))
-        answers = {a.question_id: a.value for a in await session.scalars(select(Answer))}
-        status = await session.scalar(select(SurveySession.status))
+    respondent, answers, status = await db.read(
+        lambda s: (
+            s.scalar(select(Respondent)),
+            {a.question_id: a.value for a in s.scalars(select(Answer))},
+            s.scalar(select(SurveySession.status)),
+        )
+    )
     assert respondent is not None
     assert (respondent.language, respondent.region, respondent.age_band) == ("en", "baku", "18_24")
     assert respondent.gender == "prefer_not_to_say" and respondent.consent_at is not None
@@ -178,14 +180,12 @@ async def test_editing_a_survey_mid_way_keeps_the_old_version_for_that_session(
     loaded = await SurveyCatalogue(db).load_files([tmp_path / "public_services.yaml"])
     assert loaded == [("public_services", 2, True)]
     await person.say("4")
-    async with db.reading() as session:
-        versions = set(await session.scalars(select(Answer.survey_version_id)))
+    versions = await db.read(lambda s: set(s.scalars(select(Answer.survey_version_id))))
     assert len(versions) == 1
     newcomer = Person(service, "1007")
     await newcomer.onboard("public_services")
     await newcomer.say("2")
-    async with db.reading() as session:
-        versions = set(await session.scalars(select(Answer.survey_version_id)))
+    versions = await db.read(lambda s: set(s.scalars(select(Answer.survey_version_id))))
     assert len(versions) == 2
 
 
@@ -249,8 +249,7 @@ async def test_buttons_work_like_typing(service: ConversationService, db: Databa
     await person.press("Climate Action")
     messages = await person.press("Done")
     assert messages[0].updates_pressed and "✔ Quality Education, Climate Action" in messages[0].text
-    async with db.reading() as session:
-        value = await session.scalar(select(Answer.value))
+    value = await db.read(lambda s: s.scalar(select(Answer.value)))
     assert value == ["quality_education", "climate_action"]
 
 
@@ -259,8 +258,7 @@ async def test_language_can_be_changed(service: ConversationService, db: Databas
     await person.onboard()
     await person.command("language")
     await person.press("Русский")
-    async with db.reading() as session:
-        assert await session.scalar(select(Respondent.language)) == "ru"
+    assert await db.read(lambda s: s.scalar(select(Respondent.language))) == "ru"
 
 
 async def test_many_people_at_once_are_all_counted(

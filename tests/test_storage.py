@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from polls.survey import QuestionKind
 from polls.survey_loader import load_survey_file
 from storage.answers import AnswerRepository
 from storage.database import Database
 from storage.inbound import InboundRepository
-from storage.models import Answer, AnswerChoice, ChannelIdentity, Respondent
+from storage.models import Answer, AnswerChoice, ChannelIdentity, Respondent, UTCDateTime
 from storage.respondents import RespondentRepository
 from storage.surveys import SurveyRepository
 from tests.conftest import EXAMPLE_SURVEYS
@@ -23,9 +25,12 @@ pytestmark = pytest.mark.storage
 YOUTH = load_survey_file(EXAMPLE_SURVEYS / "youth_priorities.yaml")
 
 
+def count(session: Session, model: type) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
 async def test_migrations_create_every_table(db: Database) -> None:
-    async with db.reading() as session:
-        version = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    version = await db.read(lambda s: s.scalar(text("SELECT version_num FROM alembic_version")))
     assert version == "0001"
     await db.migrate()  # a second run is a no-op
 
@@ -33,101 +38,132 @@ async def test_migrations_create_every_table(db: Database) -> None:
 async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
     if not db.is_sqlite:
         pytest.skip("SQLite only")
-    async with db.reading() as session:
-        mode = await session.scalar(text("PRAGMA journal_mode"))
-        foreign_keys = await session.scalar(text("PRAGMA foreign_keys"))
+    mode = await db.read(lambda s: s.scalar(text("PRAGMA journal_mode")))
+    foreign_keys = await db.read(lambda s: s.scalar(text("PRAGMA foreign_keys")))
     assert (mode, foreign_keys) == ("wal", 1)
 
 
 async def test_times_come_back_aware_and_in_utc(db: Database) -> None:
     baku = timezone(timedelta(hours=4))
     moment = datetime(2026, 11, 22, 14, 0, tzinfo=baku)
-    async with db.writing() as session:
-        respondent = await RespondentRepository(session).create(
-            channel="telegram", address="1", language="az"
-        )
-        respondent.consent_at = moment
-    async with db.reading() as session:
-        stored = await session.get(Respondent, respondent.id)
+
+    def create(session: Session) -> int:
+        repository = RespondentRepository(session)
+        record = repository.create(channel="telegram", address="1", language="az")
+        record.consent_at = moment
+        repository.save(record)
+        return record.id
+
+    respondent_id = await db.write(create)
+    stored = await db.read(lambda s: RespondentRepository(s).get(respondent_id=respondent_id))
     assert stored is not None and stored.consent_at == moment
-    assert stored.consent_at.tzinfo is not None and stored.consent_at.utcoffset() == timedelta(0)
+    assert stored.consent_at.utcoffset() == timedelta(0)
+
+
+async def test_a_record_saves_only_what_changed(db: Database) -> None:
+    def create(session: Session) -> int:
+        return RespondentRepository(session).create(channel="sms", address="+1", language="en").id
+
+    respondent_id = await db.write(create)
+
+    def edit(session: Session) -> None:
+        repository = RespondentRepository(session)
+        record = repository.find(channel="sms", address="+1")
+        assert record is not None and not record.changed
+        record.region = "baku"
+        record.dialogue = {"flow": "survey"}
+        assert record.changed == {"region", "dialogue"}
+        repository.save(record)
+        assert not record.changed
+
+    await db.write(edit)
+    stored = await db.read(lambda s: RespondentRepository(s).get(respondent_id=respondent_id))
+    assert stored is not None
+    assert (stored.region, stored.dialogue, stored.language) == ("baku", {"flow": "survey"}, "en")
 
 
 async def test_an_edited_survey_becomes_a_new_version(db: Database) -> None:
-    async with db.writing() as session:
+    edited = replace(YOUTH, show_results=False, raw={**YOUTH.raw, "show_results": False})
+
+    def save(session: Session) -> list[tuple[int, bool]]:
         surveys = SurveyRepository(session)
-        assert await surveys.save_version(survey=YOUTH, source="a.yaml") == (1, True)
-        assert await surveys.save_version(survey=YOUTH, source="a.yaml") == (1, False)
-        edited_raw = {**YOUTH.raw, "show_results": False}
-        edited = replace(YOUTH, show_results=False, raw=edited_raw)
-        assert await surveys.save_version(survey=edited) == (2, True)
-    async with db.reading() as session:
+        return [
+            surveys.save_version(survey=YOUTH, source="a.yaml"),
+            surveys.save_version(survey=YOUTH, source="a.yaml"),
+            surveys.save_version(survey=edited),
+        ]
+
+    assert await db.write(save) == [(1, True), (1, False), (2, True)]
+
+    def latest(session: Session) -> tuple[object, int]:
         surveys = SurveyRepository(session)
-        latest_id = await surveys.latest_version_id(survey_id=YOUTH.id)
+        latest_id = surveys.latest_version_id(survey_id=YOUTH.id)
         assert latest_id is not None
-        latest = await surveys.by_version_id(version_id=latest_id)
-        assert latest is not None and latest.version == 2
-        assert latest.survey.show_results is False
-        assert latest.survey == edited
-        assert len(await surveys.latest_version_ids()) == 1
+        return surveys.by_version_id(version_id=latest_id), len(surveys.latest_version_ids())
+
+    stored, surveys_count = await db.read(latest)
+    assert stored.version == 2 and stored.survey == edited  # type: ignore[attr-defined]
+    assert stored.survey.show_results is False  # type: ignore[attr-defined]
+    assert surveys_count == 1
 
 
 async def test_a_delivery_is_claimed_once(db: Database) -> None:
-    async with db.writing() as session:
+    def claims(session: Session) -> list[bool]:
         inbound = InboundRepository(session)
-        assert await inbound.claim(channel="telegram", key="100")
-        assert not await inbound.claim(channel="telegram", key="100")
-        assert await inbound.claim(channel="sms", key="100")
+        return [
+            inbound.claim(channel="telegram", key="100"),
+            inbound.claim(channel="telegram", key="100"),
+            inbound.claim(channel="sms", key="100"),
+        ]
+
+    assert await db.write(claims) == [True, False, True]
 
 
 async def test_one_channel_address_is_one_person(db: Database) -> None:
-    async with db.writing() as session:
-        await RespondentRepository(session).create(channel="telegram", address="7", language="en")
+    def create(session: Session) -> None:
+        RespondentRepository(session).create(channel="telegram", address="7", language="en")
+
+    await db.write(create)
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        async with db.writing() as session:
-            await RespondentRepository(session).create(
-                channel="telegram", address="7", language="en"
-            )
+        await db.write(create)
 
 
-async def _person_with_answers(db: Database) -> int:
-    async with db.writing() as session:
-        await SurveyRepository(session).save_version(survey=YOUTH)
-        version_id = await SurveyRepository(session).latest_version_id(survey_id=YOUTH.id)
-        assert version_id is not None
-        respondent = await RespondentRepository(session).create(
-            channel="telegram", address="55", language="en"
-        )
-        answers = AnswerRepository(session)
-        session_id = await answers.start_session(
+def _person_with_answers(session: Session) -> int:
+    SurveyRepository(session).save_version(survey=YOUTH)
+    version_id = SurveyRepository(session).latest_version_id(survey_id=YOUTH.id)
+    assert version_id is not None
+    respondent = RespondentRepository(session).create(
+        channel="telegram", address="55", language="en"
+    )
+    answers = AnswerRepository(session)
+    session_id = answers.start_session(
+        respondent_id=respondent.id,
+        survey_id=YOUTH.id,
+        survey_version_id=version_id,
+        channel="telegram",
+    )
+    for question_id, value in (
+        ("top_goals", ["quality_education", "climate_action"]),
+        ("voice_heard", 4),
+        ("idea", "A youth centre near the market"),
+    ):
+        question = YOUTH.question(question_id)
+        assert question is not None
+        answers.add(
+            session_id=session_id,
             respondent_id=respondent.id,
             survey_id=YOUTH.id,
             survey_version_id=version_id,
+            question=question,
+            value=value,
             channel="telegram",
         )
-        for question_id, value in (
-            ("top_goals", ["quality_education", "climate_action"]),
-            ("voice_heard", 4),
-            ("idea", "A youth centre near the market"),
-        ):
-            question = YOUTH.question(question_id)
-            assert question is not None
-            await answers.add(
-                session_id=session_id,
-                respondent_id=respondent.id,
-                survey_id=YOUTH.id,
-                survey_version_id=version_id,
-                question=question,
-                value=value,
-                channel="telegram",
-            )
-        return respondent.id
+    return respondent.id
 
 
 async def test_counts_per_question_and_choice(db: Database) -> None:
-    await _person_with_answers(db)
-    async with db.reading() as session:
-        counts = await AnswerRepository(session).counts(survey_id=YOUTH.id)
+    await db.write(_person_with_answers)
+    counts = await db.read(lambda s: AnswerRepository(s).counts(survey_id=YOUTH.id))
     assert counts["top_goals"].answered == 1
     assert counts["top_goals"].choices == {"quality_education": 1, "climate_action": 1}
     assert counts["voice_heard"].choices == {"4": 1}
@@ -135,70 +171,80 @@ async def test_counts_per_question_and_choice(db: Database) -> None:
 
 
 async def test_answering_a_question_twice_in_a_session_is_refused(db: Database) -> None:
-    respondent_id = await _person_with_answers(db)
+    respondent_id = await db.write(_person_with_answers)
     question = YOUTH.question("voice_heard")
     assert question is not None
+
+    def again(session: Session) -> None:
+        answers = AnswerRepository(session)
+        first = answers.of_respondent(respondent_id=respondent_id)[0]
+        answers.add(
+            session_id=first.session_id,
+            respondent_id=respondent_id,
+            survey_id=YOUTH.id,
+            survey_version_id=first.survey_version_id,
+            question=question,
+            value=5,
+            channel="telegram",
+        )
+
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        async with db.writing() as session:
-            answers = AnswerRepository(session)
-            first = (await answers.of_respondent(respondent_id=respondent_id))[0]
-            await answers.add(
-                session_id=first.session_id,
-                respondent_id=respondent_id,
-                survey_id=YOUTH.id,
-                survey_version_id=first.survey_version_id,
-                question=question,
-                value=5,
-                channel="telegram",
-            )
+        await db.write(again)
 
 
 async def test_erasing_identity_keeps_only_anonymous_statistics(db: Database) -> None:
-    respondent_id = await _person_with_answers(db)
-    async with db.writing() as session:
-        respondent = await session.get(Respondent, respondent_id)
-        assert respondent is not None
-        await RespondentRepository(session).erase_identity(respondent=respondent)
-    async with db.reading() as session:
-        identities = await session.scalar(select(func.count()).select_from(ChannelIdentity))
-        kinds = set(await session.scalars(select(Answer.kind)))
-        respondent = await session.get(Respondent, respondent_id)
-        found = await RespondentRepository(session).find(channel="telegram", address="55")
+    respondent_id = await db.write(_person_with_answers)
+    await db.write(lambda s: RespondentRepository(s).erase_identity(respondent_id=respondent_id))
+
+    def look(session: Session) -> tuple[int, set[str], object, object]:
+        repository = RespondentRepository(session)
+        return (
+            count(session, ChannelIdentity),
+            set(session.scalars(select(Answer.kind))),
+            repository.get(respondent_id=respondent_id),
+            repository.find(channel="telegram", address="55"),
+        )
+
+    identities, kinds, respondent, found = await db.read(look)
     assert identities == 0 and found is None
     assert QuestionKind.TEXT.value not in kinds and kinds == {"multiple_choice", "rating"}
-    assert respondent is not None and respondent.erased_at is not None
+    assert respondent is not None and respondent.erased_at is not None  # type: ignore[attr-defined]
 
 
 async def test_deleting_a_person_deletes_their_answers(db: Database) -> None:
-    respondent_id = await _person_with_answers(db)
-    async with db.writing() as session:
-        respondent = await session.get(Respondent, respondent_id)
-        assert respondent is not None
-        await RespondentRepository(session).delete(respondent=respondent)
-    async with db.reading() as session:
-        for table in (Respondent, ChannelIdentity, Answer, AnswerChoice):
-            assert await session.scalar(select(func.count()).select_from(table)) == 0
+    respondent_id = await db.write(_person_with_answers)
+    await db.write(lambda s: RespondentRepository(s).delete(respondent_id=respondent_id))
+    counts = await db.read(
+        lambda s: [count(s, m) for m in (Respondent, ChannelIdentity, Answer, AnswerChoice)]
+    )
+    assert counts == [0, 0, 0, 0]
 
 
 async def test_writes_from_many_tasks_do_not_collide(db: Database) -> None:
-    import asyncio
-
-    async def one(n: int) -> None:
-        async with db.writing() as session:
-            await RespondentRepository(session).create(
+    def one(n: int) -> None:
+        def work(session: Session) -> None:
+            RespondentRepository(session).create(
                 channel="telegram", address=str(1000 + n), language="en"
             )
 
-    await asyncio.gather(*(one(n) for n in range(50)))
-    async with db.reading() as session:
-        assert await session.scalar(select(func.count()).select_from(Respondent)) == 50
+        return work  # type: ignore[return-value]
+
+    await asyncio.gather(*(db.write(one(n)) for n in range(50)))  # type: ignore[arg-type]
+    assert await db.read(lambda s: count(s, Respondent)) == 50
+
+
+async def test_a_failed_unit_of_work_leaves_nothing(db: Database) -> None:
+    def half_done(session: Session) -> None:
+        RespondentRepository(session).create(channel="telegram", address="9", language="en")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await db.write(half_done)
+    assert await db.read(lambda s: count(s, Respondent)) == 0
 
 
 def test_naive_datetimes_are_refused() -> None:
-    from storage.models import UTCDateTime
-
     with pytest.raises(ValueError, match="naive"):
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
-    assert UTCDateTime().process_result_value(datetime(2026, 1, 1), None) == datetime(  # type: ignore[arg-type]
-        2026, 1, 1, tzinfo=UTC
-    )
+    restored = UTCDateTime().process_result_value(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
+    assert restored == datetime(2026, 1, 1, tzinfo=UTC)

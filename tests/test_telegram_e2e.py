@@ -89,8 +89,9 @@ async def onboard(user: EmulatedUser, deep_link: str = "") -> None:
 
 
 async def count(outreach: Outreach, model: type) -> int:
-    async with outreach.db.reading() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+    return await outreach.db.read(
+        lambda s: int(s.scalar(select(func.count()).select_from(model)) or 0)
+    )
 
 
 async def test_a_new_person_completes_a_survey_and_results_show_it(

@@ -1,0 +1,1 @@
+"""Local stand-ins for external services, so the real client libraries can run offline."""
