@@ -26,7 +26,6 @@ import socket
 import statistics
 import sys
 import tempfile
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -124,19 +123,14 @@ def run_baseline(database_url: str, port: int) -> None:
 
     async def serve() -> None:
         db = Database(database_url)
-        async with db.writing() as session:
-            await session.execute(
-                text("CREATE TABLE IF NOT EXISTS bench_raw (update_id INTEGER, body TEXT)")
-            )
+        create = text("CREATE TABLE IF NOT EXISTS bench_raw (update_id INTEGER, body TEXT)")
+        insert = text("INSERT INTO bench_raw (update_id, body) VALUES (:u, :b)")
+        await db.write(lambda session: session.execute(create))
 
         async def receive(request: web.Request) -> web.Response:
             body = await request.text()
-            update_id = json.loads(body)["update_id"]
-            async with db.writing() as session:
-                await session.execute(
-                    text("INSERT INTO bench_raw (update_id, body) VALUES (:u, :b)"),
-                    {"u": update_id, "b": body},
-                )
+            values = {"u": json.loads(body)["update_id"], "b": body}
+            await db.write(lambda session: session.execute(insert, values))
             return web.Response(text="ok")
 
         app = web.Application()
@@ -153,12 +147,10 @@ def run_baseline(database_url: str, port: int) -> None:
 # ---------------------------------------------------------------- load side
 
 
-async def wait_until(predicate: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the service did not come up")
-        await asyncio.sleep(0.05)
+async def wait_until(predicate: Any) -> None:
+    async with asyncio.timeout(60):
+        while not predicate():  # noqa: ASYNC110 - set from another process
+            await asyncio.sleep(0.05)
 
 
 async def onboard(user: EmulatedUser) -> None:

@@ -245,6 +245,17 @@ async def test_long_polling_works_too(
         assert await count(outreach, Respondent) == 1
 
 
+async def test_every_button_press_is_acknowledged(
+    service: Outreach, emulator: TelegramBotApiEmulator
+) -> None:
+    user = emulator.user(509)
+    await user.send("/start")
+    update = await user.press("English")
+    query_id = update["callback_query"]["id"]
+    assert query_id in emulator.callback_answers  # in the webhook's answer: no extra request
+    assert not [c for c in emulator.calls("answerCallbackQuery") if c.token == TOKEN]
+
+
 async def test_commands_are_published_in_every_language(
     service: Outreach, emulator: TelegramBotApiEmulator
 ) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.inbound import converse, inbound_from
 from polls.messages import InboundKind
+
+ANSWER_IN_WEBHOOK_RESPONSE: ContextVar[bool] = ContextVar(
+    "answer_in_webhook_response", default=False
+)
+"""Set by the webhook route, which acknowledges the press in its HTTP answer."""
 
 
 async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -18,9 +25,10 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An inline button: stop the client's spinner first, then answer."""
+    """An inline button: acknowledge the press (stops the spinner), then answer."""
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    if not ANSWER_IN_WEBHOOK_RESPONSE.get():
+        await query.answer()
     await converse(update, context, inbound_from(update, InboundKind.BUTTON, query.data or ""))

@@ -54,6 +54,8 @@ MAX_POLL_OPTIONS = 12
 MAX_COMMANDS = 100
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_ANSWER_TOKEN = "<webhook answer>"
+"""Recorded as the token of a method call made in a webhook's HTTP answer."""
 
 _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 _SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]*")
@@ -837,18 +839,33 @@ class TelegramBotApiEmulator:
         async with self._webhook_slots:
             try:
                 async with self._session.post(url, data=_dumps(update), headers=headers) as reply:
-                    await reply.read()
+                    body = await reply.read()
                     status = reply.status
                     reason = reply.reason
+                    answer_type = reply.content_type
             except (aiohttp.ClientError, TimeoutError) as error:
                 self._webhook_last_error = (int(time.time()), f"Connection failed: {error}")
                 logger.warning("Webhook %s unreachable: %s", url, error)
                 raise
+        if status < 300 and answer_type == "application/json":
+            await self._method_in_webhook_answer(body)
         if status >= 300:
             message = f"Wrong response from the webhook: {status} {reason}"
             self._webhook_last_error = (int(time.time()), message)
             logger.debug("Webhook answered update %s with %d", update.get("update_id"), status)
         return status
+
+    async def _method_in_webhook_answer(self, body: bytes) -> None:
+        """A webhook may answer with one method call; Telegram runs it and reports nothing."""
+        try:
+            call = json.loads(body)
+        except ValueError:
+            return
+        if not isinstance(call, dict) or not isinstance(call.get("method"), str):
+            return
+        method = call.pop("method")
+        params = {k: _decode_field(k, v) if isinstance(v, str) else v for k, v in call.items()}
+        await self._call(method, params, WEBHOOK_ANSWER_TOKEN)
 
     async def _deliver_from(self, user: EmulatedUser, content: JsonDict) -> JsonDict:
         self._last_update_id += 1
@@ -876,13 +893,17 @@ class TelegramBotApiEmulator:
     async def _handle(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         requested = request.match_info["method"]
-        method = self._methods.get(requested.lower())
         try:
             params = await self._read_params(request)
         except _ApiError as error:
             return error.response()
+        return await self._call(requested, params, token)
+
+    async def _call(self, requested: str, params: JsonDict, token: str) -> web.Response:
+        """Run one Bot API method; the answer is what Telegram would send back."""
+        method = self._methods.get(requested.lower())
         self.requests.append(RecordedRequest(method.name if method else requested, params, token))
-        if _TOKEN_RE.fullmatch(token) is None:
+        if token != WEBHOOK_ANSWER_TOKEN and _TOKEN_RE.fullmatch(token) is None:
             return _ApiError(401, "Unauthorized").response()
         if method is None:
             return _ApiError(404, "Not Found: method not found").response()
