@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,28 @@ def db_upgrade() -> None:
 
     asyncio.run(run())
     console.print("Database schema is up to date.")
+
+
+@db.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Write a migration for changes in storage/models.py (compared with DATABASE_URL)."""
+    from alembic import command
+
+    from storage.database import alembic_config
+
+    settings = load_settings()
+
+    async def upgrade_first() -> None:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+        finally:
+            await database.dispose()
+
+    asyncio.run(upgrade_first())
+    os.environ["DATABASE_URL"] = settings.database_url
+    command.revision(alembic_config(), message=message, autogenerate=True)
 
 
 @main.group()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from polls.survey import AnswerValue, Question, QuestionKind
@@ -28,9 +29,10 @@ def _choice_values(question: Question, value: AnswerValue) -> list[str]:
     return []
 
 
-SESSIONS = SurveySession.__table__
-_INSERT_ANSWER = insert(Answer.__table__).returning(Answer.__table__.c.id)
-_INSERT_CHOICE = insert(AnswerChoice.__table__)
+SESSIONS = cast(Table, SurveySession.__table__)
+ANSWERS = cast(Table, Answer.__table__)
+_INSERT_ANSWER = insert(ANSWERS).returning(ANSWERS.c.id)
+_INSERT_CHOICE = insert(cast(Table, AnswerChoice.__table__))
 
 
 class AnswerRepository:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import ProcessedInbound, utcnow
 
-_TABLE = ProcessedInbound.__table__
+_TABLE = cast(Table, ProcessedInbound.__table__)
 
 
 def _claim_statement(insert: Any) -> Any:

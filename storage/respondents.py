@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, ChannelIdentity, Respondent, SurveySession, utcnow
 
-RESPONDENTS = Respondent.__table__
-IDENTITIES = ChannelIdentity.__table__
+RESPONDENTS = cast(Table, Respondent.__table__)
+IDENTITIES = cast(Table, ChannelIdentity.__table__)
+ANSWERS = cast(Table, Answer.__table__)
+SESSIONS = cast(Table, SurveySession.__table__)
 
 
 @dataclass(eq=False)
@@ -130,16 +132,16 @@ class RespondentRepository:
         connection = self.session.connection()
         connection.execute(delete(IDENTITIES).where(IDENTITIES.c.respondent_id == respondent_id))
         connection.execute(
-            delete(Answer.__table__).where(
-                Answer.__table__.c.respondent_id == respondent_id,
-                Answer.__table__.c.text.is_not(None),
+            delete(ANSWERS).where(
+                ANSWERS.c.respondent_id == respondent_id,
+                ANSWERS.c.text.is_not(None),
             )
         )
         connection.execute(
-            update(SurveySession.__table__)
+            update(SESSIONS)
             .where(
-                SurveySession.__table__.c.respondent_id == respondent_id,
-                SurveySession.__table__.c.status == "active",
+                SESSIONS.c.respondent_id == respondent_id,
+                SESSIONS.c.status == "active",
             )
             .values(status="abandoned", updated_at=now)
         )
