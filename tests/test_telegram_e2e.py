@@ -179,6 +179,42 @@ async def test_an_update_delivered_twice_is_handled_once(
     assert await count(service, Answer) == 1
 
 
+async def test_a_reply_that_fails_after_the_answer_is_saved_is_not_redelivered(
+    service: Outreach, emulator: TelegramBotApiEmulator
+) -> None:
+    user = emulator.user(510)
+    await onboard(user, "public_services")
+    emulator.fail_next("sendMessage", status=500)
+    await user.send("2")
+    assert user.last_status == 200  # the answer is durable: no retry from Telegram
+    assert await count(service, Answer) == 1
+    await user.send("/start")  # the person can pick up where they are
+    assert user.last_message is not None and "2/6" in user.last_message["text"]
+
+
+async def test_a_failure_before_the_commit_asks_telegram_to_retry(
+    service: Outreach, emulator: TelegramBotApiEmulator
+) -> None:
+    user = emulator.user(511)
+    await onboard(user, "public_services")
+    original = service.conversation._handle_in_session
+    calls = 0
+
+    def flaky(session, inbound):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database hiccup")
+        return original(session, inbound)
+
+    service.conversation._group._work = flaky
+    update = await user.send("2")
+    assert user.last_status == 500
+    assert await count(service, Answer) == 0
+    assert await emulator.deliver(update) == 200  # Telegram's retry is handled
+    assert await count(service, Answer) == 1
+
+
 async def test_forget_erases_identity_after_confirmation(
     service: Outreach, emulator: TelegramBotApiEmulator
 ) -> None:
