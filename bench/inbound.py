@@ -167,6 +167,15 @@ async def answer(user: EmulatedUser, step: int, press: bool) -> None:
         await user.send(TYPED[step])
 
 
+async def answer_once(user: EmulatedUser, step: int, buttons: bool) -> bool:
+    """Answer question ``step``; True if the webhook took it (200)."""
+    try:
+        await answer(user, step, press=buttons and user.id % 2 == 0)
+    except Exception:
+        return False
+    return user.last_status == 200
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -187,12 +196,7 @@ async def open_loop(
 
     async def one(user: EmulatedUser, step: int, due: float) -> None:
         nonlocal errors
-        try:
-            await answer(user, step, press=buttons and user.id % 2 == 0)
-            if user.last_status != 200:
-                errors += 1
-        except Exception:
-            errors += 1
+        errors += not await answer_once(user, step, buttons)
         latencies.append(loop.time() - due)
         if step + 1 < len(TYPED):
             idle.append((user, step + 1))
@@ -235,12 +239,7 @@ async def closed_loop(
         while queue:
             user, step = queue.popleft()
             began = loop.time()
-            try:
-                await answer(user, step, press=buttons and user.id % 2 == 0)
-                if user.last_status != 200:
-                    errors += 1
-            except Exception:
-                errors += 1
+            errors += not await answer_once(user, step, buttons)
             latencies.append(loop.time() - began)
             if step + 1 < len(TYPED):
                 queue.append((user, step + 1))

@@ -85,19 +85,18 @@ def db() -> None:
     """Database schema."""
 
 
+async def _migrate(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        await database.migrate()
+    finally:
+        await database.dispose()
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (serve does this too)."""
-    settings = load_settings()
-
-    async def run() -> None:
-        database = Database(settings.database_url)
-        try:
-            await database.migrate()
-        finally:
-            await database.dispose()
-
-    asyncio.run(run())
+    asyncio.run(_migrate(load_settings().database_url))
     console.print("Database schema is up to date.")
 
 
@@ -110,15 +109,7 @@ def db_revision(message: str) -> None:
     from storage.database import alembic_config
 
     settings = load_settings()
-
-    async def upgrade_first() -> None:
-        database = Database(settings.database_url)
-        try:
-            await database.migrate()
-        finally:
-            await database.dispose()
-
-    asyncio.run(upgrade_first())
+    asyncio.run(_migrate(settings.database_url))
     os.environ["DATABASE_URL"] = settings.database_url
     command.revision(alembic_config(), message=message, autogenerate=True)
 
