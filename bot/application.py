@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.conversation_port import Conversation
-from bot.handlers.answers import answer_text, press_button
+from bot.handlers.answers import answer_text, press_button, share_contact
 from bot.handlers.commands import COMMANDS, run_command
 from bot.handlers.errors import report_error
 from bot.handlers.inbound import CONVERSATION_KEY
@@ -27,6 +27,7 @@ COMMAND_DESCRIPTIONS = {
     "start": N_("start or continue"),
     "surveys": N_("open surveys"),
     "language": N_("change language"),
+    "phone": N_("link your phone number, to answer by SMS too"),
     "mydata": N_("see what we hold about you"),
     "forget": N_("delete your data"),
     "help": N_("help"),
@@ -59,6 +60,7 @@ def build_application(
     application.add_handler(CommandHandler(list(COMMANDS), run_command, filters=private))
     application.add_handler(CallbackQueryHandler(press_button))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, answer_text))
+    application.add_handler(MessageHandler(private & filters.CONTACT, share_contact))
     application.add_handler(MessageHandler(private & filters.COMMAND, run_command))
     application.add_error_handler(report_error)
     return application

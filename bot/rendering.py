@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from polls.messages import Outbound
@@ -16,7 +24,14 @@ CALLBACK_DATA_LIMIT = 64
 RETRIES_ON_FLOOD = 2
 
 
-def keyboard(message: Outbound) -> InlineKeyboardMarkup | None:
+def keyboard(
+    message: Outbound,
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if message.contact_button:
+        button = KeyboardButton(message.contact_button, request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if message.remove_keyboard:
+        return ReplyKeyboardRemove()
     if not message.buttons:
         return None
     rows = []
@@ -50,7 +65,7 @@ async def send_replies(
         markup = keyboard(message)
         try:
             if message.updates_pressed:
-                if pressed is None:
+                if pressed is None or not isinstance(markup, InlineKeyboardMarkup | None):
                     continue
                 await _with_flood_retry(
                     bot.edit_message_text,

@@ -1,16 +1,18 @@
 """The composition root: settings in, a running service out.
 
 Everything is wired here and nowhere else. The aiohttp application owns the
-lifecycle: ``on_startup`` migrates the database, loads the surveys and starts
-the Telegram bot; ``on_cleanup`` stops them in reverse order.
+lifecycle: ``on_startup`` migrates the database, loads the surveys, starts the
+Telegram bot and the SMS channel; ``on_cleanup`` stops them in reverse order.
+Routes exist from the start (aiohttp freezes them); until startup has built
+what serves them they answer 503.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -21,7 +23,10 @@ from bot.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.webhook import telegram_webhook_route
 from outreach.conversation import ConversationConfig, ConversationService
 from outreach.settings import Settings
+from outreach.sms.twilio_channel import TwilioSmsChannel
+from outreach.sms.webhooks import INBOUND_PATH, STATUS_PATH, TwilioWebhooks
 from outreach.survey_catalogue import SurveyCatalogue, survey_files
+from polls.keywords import DEFAULT_KEYWORDS, Keyword, Keywords
 from storage.database import Database
 from storage.instance_secrets import InstanceSecretRepository
 
@@ -40,7 +45,9 @@ class Outreach:
     catalogue: SurveyCatalogue
     conversation: ConversationService
     telegram: Application | None = None  # type: ignore[type-arg]
-    started: list[str] = field(default_factory=list)
+    telegram_route: Handler | None = None
+    sms: TwilioSmsChannel | None = None
+    sms_webhooks: TwilioWebhooks | None = None
 
 
 def webhook_path(settings: Settings) -> str:
@@ -49,8 +56,18 @@ def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.telegram_webhook_url).path or DEFAULT_WEBHOOK_PATH
 
 
+def sms_keywords(settings: Settings) -> Keywords:
+    """The default keywords, each kind replaced by its setting where one is given."""
+    configured = {
+        Keyword.JOIN: settings.sms_join_words,
+        Keyword.STOP: settings.sms_stop_words,
+        Keyword.HELP: settings.sms_help_words,
+    }
+    return Keywords({k: configured[k] or DEFAULT_KEYWORDS[k] for k in Keyword})
+
+
 async def build_outreach(settings: Settings) -> Outreach:
-    """Migrate, load surveys and wire the services (the bot is built, not started)."""
+    """Migrate, load surveys and wire the services (nothing is started)."""
     db = Database(settings.database_url)
     await db.migrate()
     catalogue = SurveyCatalogue(db)
@@ -75,6 +92,9 @@ async def build_outreach(settings: Settings) -> Outreach:
             default_language=settings.default_language,
             regions=settings.regions,
             pseudonym_secret=pseudonym_secret,
+            phone_region=settings.default_phone_region,
+            confirm_standard_opt_out=settings.sms_confirm_standard_opt_out,
+            sms_transliterate=settings.sms_transliterate,
         ),
     )
     outreach = Outreach(settings, db, catalogue, conversation)
@@ -85,6 +105,33 @@ async def build_outreach(settings: Settings) -> Outreach:
             conversation=conversation,
             base_url=settings.telegram_api_base_url,
             polling=not settings.webhook_mode,
+        )
+        if settings.webhook_mode:
+            secret = settings.telegram_webhook_secret
+            outreach.telegram_route = telegram_webhook_route(
+                outreach.telegram, secret.get_secret_value() if secret else ""
+            )
+    if settings.sms_enabled:
+        auth_token = settings.twilio_auth_token.get_secret_value()  # type: ignore[union-attr]
+        public = (settings.public_base_url or "").rstrip("/")
+        outreach.sms = TwilioSmsChannel(
+            db=db,
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=auth_token,
+            status_callback_url=public + STATUS_PATH,
+            from_number=settings.twilio_from_number,
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            api_base_url=settings.twilio_api_base_url,
+        )
+        outreach.sms_webhooks = TwilioWebhooks(
+            auth_token=auth_token,
+            public_base_url=public,
+            handle=conversation.handle,
+            channel=outreach.sms,
+            db=db,
+            keywords=sms_keywords(settings),
+            phone_region=settings.default_phone_region,
+            language=settings.default_language,
         )
     return outreach
 
@@ -130,38 +177,49 @@ async def health(request: web.Request) -> web.Response:
 OUTREACH_KEY = web.AppKey("outreach", Outreach)
 
 
+def _delegate(pick: Callable[[Outreach], Handler | None]) -> Handler:
+    """A route served by a part that startup builds."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        outreach = request.app.get(OUTREACH_KEY)
+        handler = pick(outreach) if outreach is not None else None
+        if handler is None:
+            return web.Response(status=503, text="starting")
+        return await handler(request)
+
+    return route
+
+
 def create_web_app(settings: Settings) -> web.Application:
     """The aiohttp application serving webhooks and pages, owning the lifecycle."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", health)
-    # Routes must exist before the server starts; the bot behind them is made at startup.
-    telegram_route: list[Handler] = []
     if settings.webhook_mode:
-
-        async def telegram_webhook(request: web.Request) -> web.StreamResponse:
-            if not telegram_route:
-                return web.Response(status=503, text="starting")
-            return await telegram_route[0](request)
-
-        app.router.add_post(webhook_path(settings), telegram_webhook)
+        app.router.add_post(webhook_path(settings), _delegate(lambda o: o.telegram_route))
+    if settings.sms_enabled:
+        app.router.add_post(
+            INBOUND_PATH, _delegate(lambda o: o.sms_webhooks and o.sms_webhooks.receive_sms)
+        )
+        app.router.add_post(
+            STATUS_PATH, _delegate(lambda o: o.sms_webhooks and o.sms_webhooks.receive_status)
+        )
 
     async def on_startup(app: web.Application) -> None:
         outreach = await build_outreach(settings)
-        app[OUTREACH_KEY] = outreach
-        if outreach.telegram is not None and settings.webhook_mode:
-            secret = settings.telegram_webhook_secret
-            telegram_route.append(
-                telegram_webhook_route(
-                    outreach.telegram, secret.get_secret_value() if secret else ""
-                )
-            )
+        if outreach.sms is not None:
+            await outreach.sms.start()
         await start_telegram(outreach)
+        app[OUTREACH_KEY] = outreach
 
     async def on_cleanup(app: web.Application) -> None:
         outreach = app.get(OUTREACH_KEY)
         if outreach is None:
             return
         await stop_telegram(outreach)
+        if outreach.sms_webhooks is not None:
+            await outreach.sms_webhooks.close()
+        if outreach.sms is not None:
+            await outreach.sms.close()
         await outreach.db.dispose()
 
     app.on_startup.append(on_startup)
@@ -180,3 +238,6 @@ async def running(settings: Settings, host: str, port: int) -> AsyncIterator[Out
         yield app[OUTREACH_KEY]
     finally:
         await runner.cleanup()
+
+
+__all__ = ["OUTREACH_KEY", "Outreach", "build_outreach", "create_web_app", "running"]

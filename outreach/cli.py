@@ -181,56 +181,95 @@ def _result_json(result: QuestionResult) -> dict[str, Any]:
     return data
 
 
+def _results_table(result: QuestionResult) -> Table:
+    table = Table(title=f"{result.question_id}: {result.text}", title_justify="left")
+    table.add_column("Answer")
+    table.add_column("Count", justify="right")
+    table.add_column("%", justify="right")
+    for choice in result.choices:
+        table.add_row(choice.label, str(choice.count), f"{choice.percent:.1f}")
+    if result.mean is not None:
+        for label, value in (
+            ("mean", result.mean),
+            ("median", result.median),
+            ("min", result.minimum),
+            ("max", result.maximum),
+        ):
+            table.add_row(label, format_number(round(value or 0, 2)), "")
+    table.caption = f"{result.answered} answered"
+    return table
+
+
 @main.command()
 @click.argument("survey_id")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--language", default="en", show_default=True, help="Language of the labels.")
-def results(survey_id: str, as_json: bool, language: str) -> None:
-    """Counts and percentages per question and choice."""
+@click.option(
+    "--by",
+    "breakdown",
+    type=click.Choice(["channel"]),
+    default=None,
+    help="Also show the results of each channel (Telegram, SMS) apart.",
+)
+def results(survey_id: str, as_json: bool, language: str, breakdown: str | None) -> None:
+    """Counts and percentages per question and choice, all channels together."""
     from outreach.survey_catalogue import SurveyCatalogue
 
     settings = load_settings()
+    labels = translator(language)
 
-    async def run() -> tuple[Any, list[QuestionResult], dict[str, int]]:
-        database = Database(settings.database_url)
-        catalogue = SurveyCatalogue(database)
-
-        def query(session: Session) -> tuple[Any, dict[str, QuestionCounts], dict[str, int]]:
-            stored = catalogue.latest(session, survey_id)
-            if stored is None:
-                return None, {}, {}
-            repository = AnswerRepository(session)
-            counts = repository.counts(survey_id=survey_id)
-            return stored, counts, repository.session_counts(survey_id=survey_id)
-
-        try:
-            await database.migrate()
-            stored, counts, sessions = await database.read(query)
-        finally:
-            await database.dispose()
-        if stored is None:
-            return None, [], {}
-        found = question_results(
+    def as_results(stored: Any, counts: dict[str, QuestionCounts]) -> list[QuestionResult]:
+        return question_results(
             stored.survey,
             {q: c.answered for q, c in counts.items()},
             {q: c.choices for q, c in counts.items()},
             {q: c.numbers for q, c in counts.items()},
-            translator(language),
+            labels,
         )
-        return stored, found, sessions
 
-    stored, found, sessions = asyncio.run(run())
+    async def run() -> tuple[Any, dict[str, int], dict[str | None, dict[str, QuestionCounts]]]:
+        database = Database(settings.database_url)
+        catalogue = SurveyCatalogue(database)
+
+        def query(
+            session: Session,
+        ) -> tuple[Any, dict[str, int], dict[str | None, dict[str, QuestionCounts]]]:
+            stored = catalogue.latest(session, survey_id)
+            if stored is None:
+                return None, {}, {}
+            repository = AnswerRepository(session)
+            counts: dict[str | None, dict[str, QuestionCounts]] = {
+                None: repository.counts(survey_id=survey_id)
+            }
+            if breakdown == "channel":
+                for channel in repository.channels(survey_id=survey_id):
+                    counts[channel] = repository.counts(survey_id=survey_id, channel=channel)
+            return stored, repository.session_counts(survey_id=survey_id), counts
+
+        try:
+            await database.migrate()
+            return await database.read(query)
+        finally:
+            await database.dispose()
+
+    stored, sessions, counts = asyncio.run(run())
     if stored is None:
         raise click.ClickException(
             f"no survey '{survey_id}': load it with `outreach surveys load` first"
         )
+    found = as_results(stored, counts[None])
+    by_channel = {c: as_results(stored, n) for c, n in counts.items() if c is not None}
     if as_json:
-        document = {
+        document: dict[str, Any] = {
             "survey_id": survey_id,
             "version": stored.version,
             "sessions": sessions,
             "questions": [_result_json(r) for r in found],
         }
+        if breakdown:
+            document["by_channel"] = {
+                channel: [_result_json(r) for r in rows] for channel, rows in by_channel.items()
+            }
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     console.print(
@@ -238,19 +277,42 @@ def results(survey_id: str, as_json: bool, language: str) -> None:
         f"{sessions.get('started', 0)} started, {sessions.get('completed', 0)} completed"
     )
     for result in found:
-        table = Table(title=f"{result.question_id}: {result.text}", title_justify="left")
-        table.add_column("Answer")
-        table.add_column("Count", justify="right")
-        table.add_column("%", justify="right")
-        for choice in result.choices:
-            table.add_row(choice.label, str(choice.count), f"{choice.percent:.1f}")
-        if result.mean is not None:
-            for label, value in (
-                ("mean", result.mean),
-                ("median", result.median),
-                ("min", result.minimum),
-                ("max", result.maximum),
-            ):
-                table.add_row(label, format_number(round(value or 0, 2)), "")
-        table.caption = f"{result.answered} answered"
-        console.print(table)
+        console.print(_results_table(result))
+    for channel, rows in by_channel.items():
+        console.rule(f"{channel}")
+        for result in rows:
+            console.print(_results_table(result))
+
+
+@main.group()
+def sms() -> None:
+    """SMS tools."""
+
+
+@sms.command("cost")
+@click.argument("text")
+@click.option("--language", default="az", show_default=True, help="For transliteration.")
+def sms_cost_command(text: str, language: str) -> None:
+    """Encoding, segments and characters left for TEXT, before and after transliteration."""
+    from polls.sms_text import cheaper
+
+    gsm_text, before, after = cheaper(text, language)
+    table = Table(title_justify="left")
+    for column in ("", "encoding", "segments", "characters left", "forced by"):
+        table.add_column(column)
+    table.add_row(
+        "as written",
+        before.encoding.value,
+        str(before.segments),
+        str(before.characters_left),
+        before.first_non_gsm or "",
+    )
+    table.add_row(
+        "transliterated",
+        after.encoding.value,
+        str(after.segments),
+        str(after.characters_left),
+        after.first_non_gsm or "",
+    )
+    console.print(table)
+    console.print(f"transliterated: {gsm_text}", highlight=False, markup=False)

@@ -1,10 +1,11 @@
 """The conversation service: one inbound message in, the replies out.
 
-It is the same for every channel. It loads the person and where they are in a
-conversation, applies the dialogue rules of ``polls``, saves answers and the new
-state, and words the replies in the person's language. Work for concurrent
-messages is committed in groups (``GroupCommit``); each message is claimed by
-its delivery id first, so a redelivered message changes nothing.
+It is the same for every channel; only the way choices are shown differs
+(buttons on Telegram, numbered lines by SMS). It loads the person and where they
+are in a conversation, applies the dialogue rules of ``polls``, saves answers
+and the new state, and words the replies in the person's language. Work for
+concurrent messages is committed in groups (``GroupCommit``); each message is
+claimed by its delivery id first, so a redelivered message changes nothing.
 """
 
 from __future__ import annotations
@@ -17,27 +18,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from outreach import personal_data
 from outreach.group_commit import GroupCommit
 from outreach.survey_catalogue import SurveyCatalogue
 from polls import dialogue
+from polls.dialogue import Style
 from polls.i18n import Translator, language_name, translator
-from polls.messages import Button, Inbound, InboundKind, Outbound, Reply
+from polls.keywords import Keyword, KeywordMatch
+from polls.messages import Button, Channel, Inbound, InboundKind, Outbound, Reply
 from polls.onboarding import (
     AGE_BAND,
-    AGE_BANDS,
     AGREE,
     CONSENT,
     GENDER,
-    GENDERS,
     LANGUAGE,
     REGION,
     build_onboarding,
     consent_version,
-    region_value,
 )
-from polls.pseudonym import pseudonymous_id
 from polls.results import MIN_GROUP, question_results, results_text
-from polls.survey import localize
+from polls.survey import Survey, localize
 from storage.answers import AnswerRepository
 from storage.database import Database
 from storage.inbound import InboundRepository
@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 ONBOARDING = "onboarding"
 SURVEY = "survey"
-TELEGRAM_TEXT_LIMIT = 4000
+MENU = "menu"
 
 
 @dataclass(frozen=True)
@@ -58,24 +58,10 @@ class ConversationConfig:
     regions: Sequence[str]
     pseudonym_secret: str
     min_group: int = MIN_GROUP
-
-
-def _chunks(lines: list[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Lines joined into messages no longer than ``limit`` characters."""
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        while len(line) > limit:
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current:
-        chunks.append(current)
-    return chunks
+    phone_region: str = "AZ"
+    confirm_standard_opt_out: bool = False
+    """Reply to Twilio's own STOP words too (Twilio answers them itself by default)."""
+    sms_transliterate: bool = False
 
 
 class ConversationService:
@@ -92,8 +78,14 @@ class ConversationService:
         self.catalogue = catalogue
         self.config = config
         self.clock = clock
-        self.onboarding = build_onboarding(config.languages, config.regions)
-        self.consent_version = consent_version(config.languages)
+        self.onboarding = {
+            Style.BUTTONS: build_onboarding(config.languages, config.regions),
+            Style.NUMBERED: build_onboarding(config.languages, config.regions, short=True),
+        }
+        self.consent_versions = {
+            Style.BUTTONS: consent_version(config.languages),
+            Style.NUMBERED: consent_version(config.languages, short=True),
+        }
         self._group = GroupCommit(
             db,
             self._handle_in_session,
@@ -105,8 +97,6 @@ class ConversationService:
         """Handle one message; returns once its effects are committed."""
         return await self._group.submit(inbound)
 
-    # ------------------------------------------------------------ dispatch
-
     def _handle_in_session(self, session: Session, inbound: Inbound) -> Reply:
         if inbound.dedup_key is not None:
             claimed = InboundRepository(session).claim(
@@ -115,8 +105,7 @@ class ConversationService:
             if not claimed:
                 logger.info("ignoring a redelivered %s message", inbound.channel.value)
                 return Reply(duplicate=True)
-        turn = _Turn(self, session, inbound)
-        return Reply(turn.run())
+        return Turn(self, session, inbound).run()
 
     def language_for(self, respondent: RespondentRecord | None, hint: str | None) -> str:
         for candidate in (respondent.language if respondent else None, hint):
@@ -127,8 +116,8 @@ class ConversationService:
         return self.config.default_language
 
 
-class _Turn:
-    """Handling of one inbound message inside the batch transaction."""
+class Turn:
+    """One inbound message being handled, inside the batch's transaction."""
 
     def __init__(self, service: ConversationService, session: Session, inbound: Inbound):
         self.service = service
@@ -138,10 +127,16 @@ class _Turn:
         self.answers = AnswerRepository(session)
         self.respondent: RespondentRecord | None = None
         self.now = service.clock()
+        self.style = Style.NUMBERED if inbound.channel is Channel.SMS else Style.BUTTONS
+        self.reply = Reply()
 
     @property
     def _(self) -> Translator:
         return translator(self.service.language_for(self.respondent, self.inbound.language_hint))
+
+    @property
+    def channel(self) -> str:
+        return self.inbound.channel.value
 
     @property
     def onboarded(self) -> bool:
@@ -151,26 +146,42 @@ class _Turn:
     def flow(self) -> dict[str, Any] | None:
         return self.respondent.dialogue if self.respondent else None
 
-    def _set_flow(self, flow: dict[str, Any] | None) -> None:
+    def set_flow(self, flow: dict[str, Any] | None) -> None:
         assert self.respondent is not None
         self.respondent.dialogue = flow
 
-    def run(self) -> list[Outbound]:
-        inbound = self.inbound
-        self.respondent = self.respondents.find(
-            channel=inbound.channel.value, address=inbound.address
-        )
+    def prompt(
+        self, survey: Survey, state: dialogue.SurveyState, note: str = ""
+    ) -> Outbound | None:
+        return dialogue.question_prompt(survey, state, self._, note=note, style=self.style)
+
+    def run(self) -> Reply:
+        self.respondent = self.respondents.find(channel=self.channel, address=self.inbound.address)
         if self.respondent is not None:
             self.respondent.last_seen_at = self.now
-        replies = self._dispatch()
+        self.reply.messages = self._dispatch()
         if self.respondent is not None:
             self.respondents.save(self.respondent)
-        return replies
+        if self.style is Style.NUMBERED:
+            self.reply.transliterate = (
+                self.service.config.sms_transliterate or self._survey_wants_gsm()
+            )
+        return self.reply
+
+    def _survey_wants_gsm(self) -> bool:
+        flow = self.flow
+        if not flow or flow["flow"] != SURVEY:
+            return False
+        return self.service.catalogue.by_version_id(
+            self.session, flow["version_id"]
+        ).survey.sms_transliterate
 
     def _dispatch(self) -> list[Outbound]:
         inbound = self.inbound
         if inbound.kind is InboundKind.COMMAND:
             return self._command(inbound.text, inbound.argument)
+        if inbound.kind is InboundKind.CONTACT:
+            return personal_data.link_phone(self, inbound.text)
         if inbound.kind is InboundKind.BUTTON:
             prefix, _sep, rest = inbound.text.partition(":")
             if prefix == "open":
@@ -178,14 +189,16 @@ class _Turn:
             if prefix == "lang":
                 return self._set_language(rest)
             if prefix == "forget":
-                return self._forget(rest)
+                return personal_data.forget(self, rest)
         if self.respondent is None:
             return self._begin_onboarding(then=None)
         flow = self.flow
         if flow and flow["flow"] == ONBOARDING:
-            return self._onboarding_input()
+            return self._onboarding_input(flow)
         if flow and flow["flow"] == SURVEY:
             return self._survey_input(flow)
+        if flow and flow["flow"] == MENU and inbound.kind is InboundKind.TEXT:
+            return self._menu_input(flow)
         if inbound.kind is InboundKind.BUTTON:
             return [Outbound(self._("That button belongs to an earlier question."))]
         return [Outbound(self._("I didn't catch that.")), *self._survey_list()]
@@ -193,6 +206,8 @@ class _Turn:
     # ------------------------------------------------------------ commands
 
     def _command(self, command: str, argument: str) -> list[Outbound]:
+        if command == "stop":
+            return self._stop(argument)
         if command == "start":
             return self._start(argument.strip())
         if command == "help":
@@ -207,34 +222,63 @@ class _Turn:
         if command == "language":
             return [self._language_menu()]
         if command == "mydata":
-            return self._my_data()
+            return personal_data.my_data(self)
         if command == "forget":
-            return [self._forget_menu()]
+            return [personal_data.forget_menu(self)]
+        if command == "phone":
+            return [personal_data.ask_for_phone(self)]
         return [self._help()]
 
     def _start(self, survey_id: str) -> list[Outbound]:
-        if self.respondent is None or not self.onboarded:
-            return self._begin_onboarding(then=survey_id or None)
-        if survey_id:
-            return self._open_survey(survey_id)
-        flow = self.flow
-        if flow and flow["flow"] == SURVEY:
-            stored = self.service.catalogue.by_version_id(self.session, flow["version_id"])
-            state = dialogue.SurveyState.from_dict(flow["state"])
-            prompt = dialogue.question_prompt(
-                stored.survey, state, self._, note=self._("Welcome back! Let's continue.")
+        out: list[Outbound] = []
+        if self.respondents.opted_out(channel=self.channel, address=self.inbound.address):
+            self.respondents.set_opt_out(
+                channel=self.channel, address=self.inbound.address, at=None
             )
-            return [prompt] if prompt else []
-        return [Outbound(self._("Welcome back!")), *self._survey_list()]
+            out.append(Outbound(self._("Welcome back! You will get our messages again.")))
+        if self.respondent is None or not self.onboarded:
+            return out + self._begin_onboarding(then=survey_id or None)
+        if survey_id:
+            return out + self._open_survey(survey_id)
+        flow = self.flow
+        if flow and flow["flow"] in (SURVEY, ONBOARDING):
+            survey, state = self._flow_survey(flow)
+            prompt = self.prompt(survey, state, note=self._("Let's continue."))
+            return out + ([prompt] if prompt else [])
+        if not out:
+            out.append(Outbound(self._("Welcome back!")))
+        return out + self._survey_list()
+
+    def _stop(self, word: str) -> list[Outbound]:
+        """Opt out of this channel: nothing more is sent here until the person joins again."""
+        self.respondents.set_opt_out(
+            channel=self.channel, address=self.inbound.address, at=self.now
+        )
+        self.reply.stop = True
+        if KeywordMatch(Keyword.STOP, word).handled_by_twilio and not (
+            self.service.config.confirm_standard_opt_out
+        ):
+            return []  # Twilio has already answered its own STOP words
+        return [
+            Outbound(self._("You will get no more messages from us. Reply START to come back."))
+        ]
 
     def _help(self) -> Outbound:
         _ = self._
+        if self.style is Style.NUMBERED:
+            return Outbound(
+                _(
+                    "Short surveys on life in your community and the SDGs. Reply START "
+                    "to continue, STOP to stop. Answers are only published for groups."
+                )
+            )
         return Outbound(
             "\n".join(
                 [
                     _("I ask short questions about life in your community."),
                     "/surveys — " + _("open surveys"),
                     "/language — " + _("change language"),
+                    "/phone — " + _("link your phone number, to answer by SMS too"),
                     "/mydata — " + _("see what we hold about you"),
                     "/forget — " + _("delete your data"),
                     "/help — " + _("this help"),
@@ -247,52 +291,56 @@ class _Turn:
     def _begin_onboarding(self, then: str | None) -> list[Outbound]:
         if self.respondent is None:
             self.respondent = self.respondents.create(
-                channel=self.inbound.channel.value,
-                address=self.inbound.address,
-                language=None,
+                channel=self.channel, address=self.inbound.address, language=None
             )
-        state = dialogue.start(self.service.onboarding)
-        self._set_flow({"flow": ONBOARDING, "state": state.to_dict(), "then": then})
-        prompt = dialogue.question_prompt(self.service.onboarding, state, self._)
+        survey = self.service.onboarding[self.style]
+        state = dialogue.start(survey)
+        self.set_flow(
+            {"flow": ONBOARDING, "style": self.style.value, "state": state.to_dict(), "then": then}
+        )
+        prompt = self.prompt(survey, state)
         return [prompt] if prompt else []
 
-    def _onboarding_input(self) -> list[Outbound]:
-        assert self.respondent is not None and self.flow is not None
-        survey = self.service.onboarding
-        flow = self.flow
+    def _flow_survey(self, flow: dict[str, Any]) -> tuple[Survey, dialogue.SurveyState]:
         state = dialogue.SurveyState.from_dict(flow["state"])
+        if flow["flow"] == ONBOARDING:
+            return self.service.onboarding[Style(flow.get("style", Style.BUTTONS))], state
+        return self.service.catalogue.by_version_id(self.session, flow["version_id"]).survey, state
+
+    def _onboarding_input(self, flow: dict[str, Any]) -> list[Outbound]:
+        survey, state = self._flow_survey(flow)
         transition = dialogue.apply_input(
             survey,
             state,
             self.inbound.kind,
             self.inbound.text,
-            language=self.service.language_for(self.respondent, self.inbound.language_hint),
+            language=self._.language,
             max_reprompts=None,
         )
         question, value = transition.question, transition.recorded
         if question is not None and isinstance(value, str):
             if question.id == CONSENT and value != AGREE:
                 return self._decline()
-            self._apply_profile(question.id, value)
+            self._apply_profile(question.id, value, Style(flow.get("style", Style.BUTTONS)))
+        out = dialogue.render(survey, transition, self._, self.style)
         if not transition.finished:
-            self._set_flow({**flow, "state": transition.state.to_dict()})
-            return dialogue.render(survey, transition, self._)
-        out = dialogue.render(survey, transition, self._)
-        self._set_flow(None)
+            self.set_flow({**flow, "state": transition.state.to_dict()})
+            return out
+        self.set_flow(None)
         out.append(Outbound(self._("Thank you, you're all set.")))
         then = flow.get("then")
         if then:
             return out + self._open_survey(then)
         return out + self._survey_list()
 
-    def _apply_profile(self, question_id: str, value: str) -> None:
+    def _apply_profile(self, question_id: str, value: str, style: Style) -> None:
         respondent = self.respondent
         assert respondent is not None
         if question_id == LANGUAGE:
             respondent.language = value
         elif question_id == CONSENT:
             respondent.consent_at = self.now
-            respondent.consent_version = self.service.consent_version
+            respondent.consent_version = self.service.consent_versions[style]
         elif question_id == REGION:
             respondent.region = value
         elif question_id == AGE_BAND:
@@ -305,6 +353,8 @@ class _Turn:
         assert self.respondent is not None
         self.respondents.delete(respondent_id=self.respondent.id)
         self.respondent = None
+        if self.style is Style.NUMBERED:
+            return [Outbound(_("No problem: nothing about you has been kept."))]
         return [
             Outbound(
                 _(
@@ -322,16 +372,64 @@ class _Turn:
         if not open_surveys:
             return [Outbound(_("There are no open surveys right now. We will let you know."))]
         language = _.language
+        titles = [localize(s.survey.title, language, s.survey.languages) for s in open_surveys]
+        if self.style is Style.NUMBERED:
+            if self.respondent is not None:
+                self.set_flow({"flow": MENU, "surveys": [s.survey.id for s in open_surveys]})
+            lines = [_("Open surveys:")]
+            lines.extend(f"{i}. {title}" for i, title in enumerate(titles, start=1))
+            lines.append(_("Reply with a number."))
+            return [Outbound("\n".join(lines))]
         buttons = tuple(
-            (Button(localize(s.survey.title, language, s.survey.languages), f"open:{s.survey.id}"),)
-            for s in open_surveys
+            (Button(title, f"open:{s.survey.id}"),)
+            for title, s in zip(titles, open_surveys, strict=True)
         )
         return [Outbound(_("Open surveys:"), buttons)]
+
+    def _menu_input(self, flow: dict[str, Any]) -> list[Outbound]:
+        text = self.inbound.text.strip().rstrip(".)")
+        surveys: list[str] = flow["surveys"]
+        if text.isdigit() and 1 <= int(text) <= len(surveys):
+            return self._open_survey(surveys[int(text) - 1])
+        return [Outbound(self._("Sorry, I didn't catch that.")), *self._survey_list()]
+
+    def _pause_current(self) -> None:
+        """Leave the survey in progress, keeping its place for when the person comes back."""
+        flow = self.flow
+        if flow and flow["flow"] == SURVEY:
+            self.answers.pause_session(session_id=flow["session_id"], state=flow["state"])
 
     def _open_survey(self, survey_id: str) -> list[Outbound]:
         _ = self._
         if self.respondent is None or not self.onboarded:
             return self._begin_onboarding(then=survey_id)
+        flow = self.flow
+        if flow and flow["flow"] == SURVEY and flow["state"]["survey_id"] == survey_id:
+            survey, state = self._flow_survey(flow)
+            prompt = self.prompt(survey, state, note=_("Let's continue."))
+            return [prompt] if prompt else []
+        existing = self.answers.session_for(respondent_id=self.respondent.id, survey_id=survey_id)
+        if existing is not None and existing.status == "completed":
+            stored = self.service.catalogue.by_version_id(self.session, existing.survey_version_id)
+            out = [Outbound(_("You have already answered this survey. Thank you!"))]
+            if stored.survey.show_results:
+                out.append(self._results(stored))
+            return out
+        if existing is not None and existing.state is not None:
+            stored = self.service.catalogue.by_version_id(self.session, existing.survey_version_id)
+            self._pause_current()
+            self.answers.resume_session(session_id=existing.id)
+            self.set_flow(
+                {
+                    "flow": SURVEY,
+                    "session_id": existing.id,
+                    "version_id": existing.survey_version_id,
+                    "state": existing.state,
+                }
+            )
+            state = dialogue.SurveyState.from_dict(existing.state)
+            prompt = self.prompt(stored.survey, state, note=_("Let's continue."))
+            return [prompt] if prompt else []
         stored = self.service.catalogue.latest(self.session, survey_id)
         if stored is None:
             return [Outbound(_("There is no such survey.")), *self._survey_list()]
@@ -340,23 +438,23 @@ class _Turn:
             if stored.survey.show_results:
                 out.append(self._results(stored))
             return out
-        flow = self.flow
-        if flow and flow["flow"] == SURVEY:
-            self.answers.end_session(session_id=flow["session_id"], status="abandoned")
+        self._pause_current()
+        if existing is not None:  # begun long ago without a saved place: begin again
+            self.answers.discard_session(session_id=existing.id)
         session_id = self.answers.start_session(
             respondent_id=self.respondent.id,
             survey_id=stored.survey.id,
             survey_version_id=stored.version_id,
-            channel=self.inbound.channel.value,
+            channel=self.channel,
         )
         state = dialogue.start(stored.survey)
         out = [dialogue.survey_intro(stored.survey, _)]
-        prompt = dialogue.question_prompt(stored.survey, state, _)
+        prompt = self.prompt(stored.survey, state)
         if prompt is None:  # every question skipped by its conditions
             self.answers.end_session(session_id=session_id, status="completed")
-            self._set_flow(None)
+            self.set_flow(None)
             return [*out, dialogue.survey_thanks(stored.survey, _)]
-        self._set_flow(
+        self.set_flow(
             {
                 "flow": SURVEY,
                 "session_id": session_id,
@@ -387,17 +485,16 @@ class _Turn:
                 survey_version_id=stored.version_id,
                 question=transition.question,
                 value=transition.recorded,
-                channel=self.inbound.channel.value,
+                channel=self.channel,
             )
-        out = dialogue.render(survey, transition, _)
+        out = dialogue.render(survey, transition, _, self.style)
         if not transition.finished:
-            self._set_flow({**flow, "state": transition.state.to_dict()})
+            self.set_flow({**flow, "state": transition.state.to_dict()})
             return out
         self.answers.end_session(session_id=flow["session_id"], status="completed")
-        self._set_flow(None)
+        self.set_flow(None)
         out.append(dialogue.survey_thanks(survey, _))
         if survey.show_results:
-            self.session.flush()
             out.append(self._results(stored))
         return out
 
@@ -425,112 +522,3 @@ class _Turn:
             return [self._language_menu()]
         self.respondent.language = language
         return [Outbound(self._("Language changed."), updates_pressed=True)]
-
-    # ------------------------------------------------------------ privacy
-
-    def _my_data(self) -> list[Outbound]:
-        respondent = self.respondent
-        assert respondent is not None
-        _ = self._
-        identities = self.respondents.identities(respondent_id=respondent.id)
-        sessions = self.answers.sessions_of(respondent_id=respondent.id)
-        answers = self.answers.of_respondent(respondent_id=respondent.id)
-        code = pseudonymous_id(self.service.config.pseudonym_secret, respondent.id)
-        lines = [
-            _("What we hold about you:"),
-            _("Participant code: {code}").format(code=code),
-        ]
-        for identity in identities:
-            lines.append(
-                _("{channel}: {address} (since {date})").format(
-                    channel=identity.channel.capitalize(),
-                    address=identity.address,
-                    date=identity.created_at.date().isoformat(),
-                )
-            )
-        profile = self._profile_labels(respondent)
-        lines.extend(f"{label}: {value}" for label, value in profile)
-        if respondent.consent_at:
-            lines.append(
-                _("Consent given: {when} (text version {version})").format(
-                    when=respondent.consent_at.strftime("%Y-%m-%d %H:%M UTC"),
-                    version=respondent.consent_version,
-                )
-            )
-        by_session: dict[int, list[str]] = {}
-        for answer in answers:
-            stored = self.service.catalogue.by_version_id(self.session, answer.survey_version_id)
-            question = stored.survey.question(answer.question_id)
-            shown = (
-                dialogue.describe_answer(stored.survey, question, answer.value, _)
-                if question
-                else str(answer.value)
-            )
-            asked = (
-                localize(question.text, _.language, stored.survey.languages)
-                if question
-                else answer.question_id
-            )
-            by_session.setdefault(answer.session_id, []).append(f"  • {asked}: {shown}")
-        for survey_session in sessions:
-            lines.append("")
-            stored = self.service.catalogue.by_version_id(
-                self.session, survey_session.survey_version_id
-            )
-            title = localize(stored.survey.title, _.language, stored.survey.languages)
-            status = {
-                "completed": _("completed"),
-                "abandoned": _("not finished"),
-                "active": _("in progress"),
-            }.get(survey_session.status, survey_session.status)
-            lines.append(f"{title} ({survey_session.started_at.date().isoformat()}, {status})")
-            lines.extend(by_session.get(survey_session.id, []))
-        lines.append("")
-        lines.append(_("To delete your data, send /forget."))
-        return [Outbound(chunk) for chunk in _chunks(lines)]
-
-    def _profile_labels(self, respondent: RespondentRecord) -> list[tuple[str, str]]:
-        _ = self._
-        regions = {region_value(r): _(r) for r in self.service.config.regions}
-        ages = {value: _(label) for value, label in AGE_BANDS}
-        genders = {value: _(label) for value, label in GENDERS}
-        rows = [
-            (_("Language"), language_name(respondent.language) if respondent.language else None),
-            (_("Region"), regions.get(respondent.region or "", respondent.region)),
-            (_("Age"), ages.get(respondent.age_band or "", respondent.age_band)),
-            (_("Gender"), genders.get(respondent.gender or "", respondent.gender)),
-        ]
-        return [(label, value) for label, value in rows if value]
-
-    def _forget_menu(self) -> Outbound:
-        _ = self._
-        return Outbound(
-            _(
-                "Delete your data? “Delete my identity” removes your Telegram or phone "
-                "link and your written answers; your other answers stay as anonymous "
-                "statistics. “Delete everything” also removes all your answers."
-            ),
-            (
-                (Button(_("Delete my identity"), "forget:identity"),),
-                (Button(_("Delete everything"), "forget:all"),),
-                (Button(_("Cancel"), "forget:cancel"),),
-            ),
-        )
-
-    def _forget(self, choice: str) -> list[Outbound]:
-        _ = self._
-        if self.respondent is None:
-            return [Outbound(_("We hold no data about you."), updates_pressed=True)]
-        if choice == "identity":
-            self.respondents.erase_identity(respondent_id=self.respondent.id, now=self.now)
-        elif choice == "all":
-            self.respondents.delete(respondent_id=self.respondent.id)
-        else:
-            return [Outbound(_("Nothing was deleted."), updates_pressed=True)]
-        self.respondent = None
-        return [
-            Outbound(
-                _("Done: your data has been deleted. Send /start to take part again."),
-                updates_pressed=True,
-            )
-        ]

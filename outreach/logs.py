@@ -41,3 +41,5 @@ def configure_logging(level: str = "INFO") -> None:
     # httpx logs every request URL, which holds the bot token: warnings only.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # twilio logs every request with its numbers and text at INFO.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -72,8 +72,24 @@ class Settings(BaseSettings):
     regions: Annotated[list[str], NoDecode] = list(DEFAULT_REGIONS)
     pseudonym_secret: SecretStr | None = None
     log_level: str = "INFO"
+    public_base_url: str | None = None
+    """The address the world reaches us at (https://example.org), behind any proxy."""
+    default_phone_region: str = "AZ"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str | None = None
+    sms_transliterate: bool = False
+    """Write every SMS in GSM-7 letters where possible (about half the cost for az and ru)."""
+    sms_confirm_standard_opt_out: bool = False
+    sms_join_words: Annotated[list[str], NoDecode] = []
+    sms_stop_words: Annotated[list[str], NoDecode] = []
+    sms_help_words: Annotated[list[str], NoDecode] = []
 
-    _split_lists = field_validator("languages", "regions", mode="before")(_comma_list)
+    _split_lists = field_validator(
+        "languages", "regions", "sms_join_words", "sms_stop_words", "sms_help_words", mode="before"
+    )(_comma_list)
 
     @field_validator("languages")
     @classmethod
@@ -93,6 +109,10 @@ class Settings(BaseSettings):
     def webhook_mode(self) -> bool:
         return self.telegram_webhook_url is not None
 
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
 
@@ -106,6 +126,19 @@ class Settings(BaseSettings):
             )
         if not self.regions:
             found.append("REGIONS is empty: list regions separated by commas")
+        if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
+            found.append("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
+        if self.sms_enabled:
+            if not (self.twilio_from_number or self.twilio_messaging_service_sid):
+                found.append(
+                    "SMS needs a sender: set TWILIO_FROM_NUMBER (+994...) or "
+                    "TWILIO_MESSAGING_SERVICE_SID (MG...)"
+                )
+            if not self.public_base_url:
+                found.append(
+                    "SMS needs PUBLIC_BASE_URL, the https address Twilio calls "
+                    "(e.g. https://example.org): signatures are checked against it"
+                )
         if self.webhook_mode:
             if not self.telegram_bot_token:
                 found.append("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not")

@@ -40,7 +40,9 @@ YES_WORDS = frozenset(
 NO_WORDS = frozenset({"no", "n", "nope", "yox", "xeyr", "yo", "нет", "н", "не", "net"})
 SKIP_WORDS = frozenset({"skip", "kec", "otur", "пропустить", "пропуск", "далее", "-"})
 
-_FOLD_EXTRA = str.maketrans({"ı": "i", "ə": "e", "ё": "е"})
+_FOLD_EXTRA = str.maketrans(
+    {"ı": "i", "ə": "e", "ё": "е", "–": "-", "—": "-", "−": "-", "‐": "-", "‑": "-"}
+)
 _CHOICE_NUMBER = re.compile(r"^\s*[#№]?\s*(\d{1,3})\s*[.)]?\s*$")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 
@@ -49,7 +51,8 @@ def fold(text: str) -> str:
     """A form for comparing what people type: case, accents, ı/i and ə/e ignored.
 
     ``Bakı``, ``BAKI`` and ``baki`` fold alike, as do ``Təhsil`` and ``tehsil``
-    (people on phones without an Azerbaijani keyboard type the Latin letters).
+    (people on phones without an Azerbaijani keyboard type the Latin letters),
+    and ``18-24`` and ``18–24`` (a phone types a hyphen, labels use a dash).
     """
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

@@ -18,7 +18,10 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
+
+from babel.lists import format_list
 
 from polls.answer_parsing import (
     EMPTY,
@@ -39,6 +42,14 @@ from polls.answer_parsing import (
 from polls.i18n import Translator
 from polls.messages import Button, InboundKind, Outbound
 from polls.survey import NO, YES, AnswerValue, Question, QuestionKind, Survey, localize
+
+
+class Style(StrEnum):
+    """How a channel shows choices: tappable buttons, or numbered lines to reply to."""
+
+    BUTTONS = "buttons"
+    NUMBERED = "numbered"
+
 
 MAX_REPROMPTS = 2
 """Wrong answers to one question before we move on politely."""
@@ -264,18 +275,33 @@ def _question_text(survey: Survey, question: Question, language: str) -> str:
     return localize(question.text, language, survey.languages)
 
 
-def _hint(survey: Survey, question: Question, _: Translator) -> str:
+def _hint(survey: Survey, question: Question, _: Translator, style: Style) -> str:
     kind = question.kind
+    numbered = style is Style.NUMBERED
     if kind is QuestionKind.MULTIPLE_CHOICE:
         most = question.max_picks or len(question.choices)
         least = max(question.min_picks, 1)
-        if least == most:
-            return _.ngettext(
-                "Pick {n}, then press Done.", "Pick {n}, then press Done.", most
-            ).format(n=most)
-        return _.ngettext(
-            "Pick up to {n}, then press Done.", "Pick up to {n}, then press Done.", most
-        ).format(n=most)
+        if numbered:
+            wording = _.ngettext(
+                "Reply with up to {n} number, e.g. 1,3.",
+                "Reply with up to {n} numbers, e.g. 1,3.",
+                most,
+            )
+        elif least == most:
+            wording = _.ngettext("Pick {n}, then press Done.", "Pick {n}, then press Done.", most)
+        else:
+            wording = _.ngettext(
+                "Pick up to {n}, then press Done.", "Pick up to {n}, then press Done.", most
+            )
+        return wording.format(n=most)
+    if kind is QuestionKind.SINGLE_CHOICE and numbered:
+        count = len(question.choices)
+        if count <= 5:
+            options = format_list([str(i) for i in range(1, count + 1)], "or", _.language)
+            return _("Reply {options}.").format(options=options)
+        return _("Reply a number from {min} to {max}.").format(min=1, max=count)
+    if kind is QuestionKind.YES_NO and numbered:
+        return _("Reply YES or NO.")
     if kind is QuestionKind.NUMBER:
         if question.minimum is not None and question.maximum is not None:
             return _("Type a number from {min} to {max}.").format(
@@ -284,16 +310,16 @@ def _hint(survey: Survey, question: Question, _: Translator) -> str:
         return _("Type a number.")
     if kind is QuestionKind.RATING:
         points = question.rating_values()
-        parts = []
-        if question.min_label:
-            parts.append(
-                f"{points[0]} = {localize(question.min_label, _.language, survey.languages)}"
-            )
-        if question.max_label:
-            parts.append(
-                f"{points[-1]} = {localize(question.max_label, _.language, survey.languages)}"
-            )
-        return ", ".join(parts)
+        ends = ((points[0], question.min_label), (points[-1], question.max_label))
+        labels = ", ".join(
+            f"{point} = {localize(label, _.language, survey.languages)}"
+            for point, label in ends
+            if label
+        )
+        if not numbered:
+            return labels
+        reply = _("Reply a number from {min} to {max}.").format(min=points[0], max=points[-1])
+        return f"{labels}\n{reply}" if labels else reply
     if kind is QuestionKind.TEXT:
         return _("Type your answer (up to {max} characters).").format(max=question.max_length)
     return ""
@@ -332,20 +358,38 @@ def _buttons(
 
 
 def question_prompt(
-    survey: Survey, state: SurveyState, _: Translator, *, note: str = ""
+    survey: Survey,
+    state: SurveyState,
+    _: Translator,
+    *,
+    note: str = "",
+    style: Style = Style.BUTTONS,
 ) -> Outbound | None:
-    """The current question as a message, with progress and buttons."""
+    """The current question as a message, with progress and buttons or numbered choices."""
     question = current_question(survey, state)
     if question is None:
         return None
     progress = f"{state.position + 1}/{len(survey.questions)}"
     lines = [note] if note else []
     lines.append(f"{progress} {_question_text(survey, question, _.language)}")
-    hint = _hint(survey, question, _)
+    if style is Style.NUMBERED and question.kind in (
+        QuestionKind.SINGLE_CHOICE,
+        QuestionKind.MULTIPLE_CHOICE,
+    ):
+        lines.extend(
+            f"{i}. {localize(c.label, _.language, survey.languages)}"
+            for i, c in enumerate(question.choices, start=1)
+        )
+    hint = _hint(survey, question, _, style)
     if hint:
         lines.append(hint)
-    if not question.required and question.kind is QuestionKind.TEXT:
-        lines.append(_("Optional: press Skip or type “skip”."))
+    if not question.required:
+        if style is Style.NUMBERED:
+            lines.append(_("Reply SKIP to skip."))
+        elif question.kind is QuestionKind.TEXT:
+            lines.append(_("Optional: press Skip or type “skip”."))
+    if style is Style.NUMBERED:
+        return Outbound("\n".join(lines))
     return Outbound("\n".join(lines), _buttons(survey, state, question, _))
 
 
@@ -398,17 +442,20 @@ def reprompt_text(invalid: Invalid, _: Translator) -> str:
     return _("Sorry, I didn't catch that.")
 
 
-def render(survey: Survey, transition: Transition, _: Translator) -> list[Outbound]:
+def render(
+    survey: Survey, transition: Transition, _: Translator, style: Style = Style.BUTTONS
+) -> list[Outbound]:
     """The messages that follow a transition, in the translator's language."""
     state, question = transition.state, transition.question
     if transition.stale:
         return [Outbound(_("That button belongs to an earlier question."))]
     out: list[Outbound] = []
     if transition.toggled:
-        prompt = question_prompt(survey, state, _)
+        prompt = question_prompt(survey, state, _, style=style)
         return [replace(prompt, updates_pressed=True)] if prompt else []
     if transition.invalid and not transition.gave_up:
-        prompt = question_prompt(survey, state, _, note=reprompt_text(transition.invalid, _))
+        note = reprompt_text(transition.invalid, _)
+        prompt = question_prompt(survey, state, _, note=note, style=style)
         return [prompt] if prompt else []
     if question is not None and transition.pressed:
         # Redraw the answered question without its buttons, showing the answer.
@@ -421,7 +468,7 @@ def render(survey: Survey, transition: Transition, _: Translator) -> list[Outbou
         out.append(Outbound(f"{asked}\n✔ {answered}", updates_pressed=True))
     if transition.gave_up and transition.invalid:
         out.append(Outbound(_("Let's move on.")))
-    prompt = question_prompt(survey, state, _)
+    prompt = question_prompt(survey, state, _, style=style)
     if prompt is not None:
         out.append(prompt)
     return out

@@ -16,6 +16,8 @@ class InboundKind(StrEnum):
     TEXT = "text"
     BUTTON = "button"
     COMMAND = "command"
+    CONTACT = "contact"
+    """The person shared their own phone number (``text`` holds it)."""
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,15 @@ class Outbound:
 
     ``updates_pressed`` asks the channel to redraw the message whose button was
     just pressed (a toggle in a multiple choice) instead of sending a new one.
+    ``contact_button`` asks the person to share their phone number (where the
+    channel can); ``remove_keyboard`` takes such a request away again.
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     updates_pressed: bool = False
+    contact_button: str | None = None
+    remove_keyboard: bool = False
 
     @property
     def flat_buttons(self) -> list[Button]:
@@ -65,7 +71,11 @@ class Reply:
     """What to send back for one inbound message.
 
     ``duplicate`` marks a redelivery of a message handled before: nothing changed.
+    ``stop`` marks an opt-out: its confirmation is the last message the person gets.
+    ``transliterate`` asks an SMS channel to write the text in GSM-7 letters.
     """
 
     messages: list[Outbound] = field(default_factory=list)
     duplicate: bool = False
+    stop: bool = False
+    transliterate: bool = False

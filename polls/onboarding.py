@@ -60,7 +60,13 @@ CONSENT_TEXT = N_(
     "for one person. The organisers' staff analyse the answers. See your data with "
     "/mydata, delete it with /forget, any time. Do you agree?"
 )
+SHORT_CONSENT_TEXT = N_(
+    "Short questions on your community and the Sustainable Development Goals. We keep "
+    "your answers, language, region and age group; results are only shown for groups. "
+    "Reply STOP to stop, HELP for help. Do you agree?"
+)
 CHOOSE_LANGUAGE = N_("Choose your language")
+HOW_TO_STOP = N_("Reply STOP to stop.")
 
 
 def region_value(name: str) -> str:
@@ -68,12 +74,13 @@ def region_value(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
 
 
-def consent_version(languages: Sequence[str]) -> str:
+def consent_version(languages: Sequence[str], *, short: bool = False) -> str:
     """Identifies the consent wording people agreed to: changes when any translation does."""
     digest = hashlib.sha256()
     for language in sorted(languages):
-        digest.update(translator(language).gettext(CONSENT_TEXT).encode())
-    return digest.hexdigest()[:12]
+        text = SHORT_CONSENT_TEXT if short else CONSENT_TEXT
+        digest.update(translator(language).gettext(text).encode())
+    return ("sms-" if short else "") + digest.hexdigest()[:12]
 
 
 def _localized(message: str, languages: Sequence[str]) -> dict[str, str]:
@@ -84,13 +91,24 @@ def _choices(items: Sequence[tuple[str, str]], languages: Sequence[str]) -> tupl
     return tuple(Choice(value, _localized(label, languages)) for value, label in items)
 
 
-def build_onboarding(languages: Sequence[str], regions: Sequence[str]) -> Survey:
-    """The onboarding survey for the configured languages and regions."""
+def _in_every_language(message: str, languages: Sequence[str]) -> str:
+    """One message in all languages at once, for before anyone has chosen."""
+    return " / ".join(dict.fromkeys(translator(lang).gettext(message) for lang in languages))
+
+
+def build_onboarding(
+    languages: Sequence[str], regions: Sequence[str], *, short: bool = False
+) -> Survey:
+    """The onboarding survey for the configured languages and regions.
+
+    ``short`` is the SMS form, where every character costs: a shorter consent,
+    no gender question, and a first message that says how to stop.
+    """
     languages = tuple(languages)
-    # Nobody has chosen a language yet: ask in all of them at once.
-    asks = dict.fromkeys(translator(lang).gettext(CHOOSE_LANGUAGE) for lang in languages)
-    ask_language = " / ".join(asks)
-    questions = (
+    ask_language = _in_every_language(CHOOSE_LANGUAGE, languages)
+    if short:
+        ask_language += "\n" + _in_every_language(HOW_TO_STOP, languages)
+    questions: tuple[Question, ...] = (
         Question(
             id=LANGUAGE,
             kind=QuestionKind.SINGLE_CHOICE,
@@ -102,7 +120,7 @@ def build_onboarding(languages: Sequence[str], regions: Sequence[str]) -> Survey
         Question(
             id=CONSENT,
             kind=QuestionKind.SINGLE_CHOICE,
-            text=_localized(CONSENT_TEXT, languages),
+            text=_localized(SHORT_CONSENT_TEXT if short else CONSENT_TEXT, languages),
             choices=_choices(((AGREE, N_("I agree")), (DECLINE, N_("No, thanks"))), languages),
         ),
         Question(
@@ -117,13 +135,16 @@ def build_onboarding(languages: Sequence[str], regions: Sequence[str]) -> Survey
             text=_localized(N_("How old are you?"), languages),
             choices=_choices(AGE_BANDS, languages),
         ),
-        Question(
-            id=GENDER,
-            kind=QuestionKind.SINGLE_CHOICE,
-            text=_localized(N_("Your gender? (optional)"), languages),
-            choices=_choices(GENDERS, languages),
-        ),
     )
+    if not short:
+        questions += (
+            Question(
+                id=GENDER,
+                kind=QuestionKind.SINGLE_CHOICE,
+                text=_localized(N_("Your gender? (optional)"), languages),
+                choices=_choices(GENDERS, languages),
+            ),
+        )
     return Survey(
         id=ONBOARDING_ID,
         title=_localized(N_("About you"), languages),

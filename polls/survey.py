@@ -132,6 +132,8 @@ class Survey:
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     show_results: bool = False
+    sms_transliterate: bool = False
+    """Send this survey's SMS in GSM-7 letters (ə -> e, ш -> sh): about half the cost."""
     intro: LocalizedText | None = None
     thanks: LocalizedText | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -14,6 +14,7 @@ The format, briefly::
     opens_at: 2026-12-01T09:00:00+04:00  # optional, a time zone offset is required
     closes_at: 2026-12-31T18:00:00+04:00 # optional, after opens_at
     show_results: false                # optional, true or false
+    sms_transliterate: false           # optional: SMS in GSM-7 letters (about half the cost)
     intro: {az: ..., ru: ..., en: ...}   # optional, at most 1000 characters
     thanks: {az: ..., ru: ..., en: ...}  # optional, at most 1000 characters
     questions:                         # 1 to 50
@@ -96,6 +97,7 @@ _SURVEY_FIELDS = (
     "opens_at",
     "closes_at",
     "show_results",
+    "sms_transliterate",
     "intro",
     "thanks",
     "questions",
@@ -769,6 +771,7 @@ class _Checker:
                 f"({opens_at.isoformat()}): make the survey close after it opens",
             )
         show_results = self.flag(doc.get("show_results"), "show_results", False)
+        sms_transliterate = self.flag(doc.get("sms_transliterate"), "sms_transliterate", False)
         intro = self.field(doc, "intro", "", lambda v, p: self.localized(v, p, LONG_TEXT_LIMIT))
         thanks = self.field(doc, "thanks", "", lambda v, p: self.localized(v, p, LONG_TEXT_LIMIT))
         questions = self.questions(doc)
@@ -790,6 +793,7 @@ class _Checker:
             opens_at=opens_at,
             closes_at=closes_at,
             show_results=show_results,
+            sms_transliterate=sms_transliterate,
             intro=intro,
             thanks=thanks,
             raw=_jsonable(doc),

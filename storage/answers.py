@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from polls.survey import AnswerValue, Question, QuestionKind
@@ -74,6 +74,33 @@ class AnswerRepository:
             )
         )
 
+    def session_for(self, *, respondent_id: int, survey_id: str) -> SurveySession | None:
+        """The person's session of this survey, if they began it (there is at most one)."""
+        return self.session.scalar(
+            select(SurveySession).where(
+                SurveySession.respondent_id == respondent_id, SurveySession.survey_id == survey_id
+            )
+        )
+
+    def pause_session(self, *, session_id: int, state: dict[str, Any]) -> None:
+        """Keep the place of a survey the person left for another one."""
+        self.session.connection().execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.id == session_id)
+            .values(status="paused", state=state, updated_at=utcnow())
+        )
+
+    def resume_session(self, *, session_id: int) -> None:
+        self.session.connection().execute(
+            update(SESSIONS)
+            .where(SESSIONS.c.id == session_id)
+            .values(status="active", state=None, updated_at=utcnow())
+        )
+
+    def discard_session(self, *, session_id: int) -> None:
+        """Forget an unfinished session and its answers, to begin the survey again."""
+        self.session.connection().execute(delete(SESSIONS).where(SESSIONS.c.id == session_id))
+
     def add(
         self,
         *,
@@ -133,32 +160,43 @@ class AnswerRepository:
         )
         return list(rows)
 
-    def counts(self, *, survey_id: str) -> dict[str, QuestionCounts]:
-        """Per question: people who answered, picks per choice value, numbers."""
+    def counts(self, *, survey_id: str, channel: str | None = None) -> dict[str, QuestionCounts]:
+        """Per question: people who answered, picks per choice value, numbers.
+
+        ``channel`` limits the counts to answers given on that channel.
+        """
         result: dict[str, QuestionCounts] = {}
-        answered = self.session.execute(
-            select(Answer.question_id, func.count())
-            .where(Answer.survey_id == survey_id)
-            .group_by(Answer.question_id)
+        answered_query = select(Answer.question_id, func.count()).where(
+            Answer.survey_id == survey_id
         )
-        for question_id, count in answered:
-            result[question_id] = QuestionCounts(answered=count)
-        picks = self.session.execute(
-            select(AnswerChoice.question_id, AnswerChoice.value, func.count())
-            .where(AnswerChoice.survey_id == survey_id)
-            .group_by(AnswerChoice.question_id, AnswerChoice.value)
+        picks_query = select(AnswerChoice.question_id, AnswerChoice.value, func.count()).where(
+            AnswerChoice.survey_id == survey_id
         )
-        for question_id, value, count in picks:
-            result.setdefault(question_id, QuestionCounts()).choices[value] = count
-        numbers = self.session.execute(
-            select(Answer.question_id, Answer.number).where(
-                Answer.survey_id == survey_id, Answer.kind == QuestionKind.NUMBER.value
+        numbers_query = select(Answer.question_id, Answer.number).where(
+            Answer.survey_id == survey_id, Answer.kind == QuestionKind.NUMBER.value
+        )
+        if channel is not None:
+            answered_query = answered_query.where(Answer.channel == channel)
+            numbers_query = numbers_query.where(Answer.channel == channel)
+            picks_query = picks_query.join(Answer, Answer.id == AnswerChoice.answer_id).where(
+                Answer.channel == channel
             )
-        )
-        for question_id, number in numbers:
+        for question_id, count in self.session.execute(answered_query.group_by(Answer.question_id)):
+            result[question_id] = QuestionCounts(answered=count)
+        grouped = picks_query.group_by(AnswerChoice.question_id, AnswerChoice.value)
+        for question_id, value, count in self.session.execute(grouped):
+            result.setdefault(question_id, QuestionCounts()).choices[value] = count
+        for question_id, number in self.session.execute(numbers_query):
             if number is not None:
                 result.setdefault(question_id, QuestionCounts()).numbers.append(number)
         return result
+
+    def channels(self, *, survey_id: str) -> list[str]:
+        """The channels this survey was answered on."""
+        rows = self.session.scalars(
+            select(Answer.channel).where(Answer.survey_id == survey_id).distinct()
+        )
+        return sorted(rows)
 
     def session_counts(self, *, survey_id: str) -> dict[str, int]:
         """Sessions by status: started (all), completed, abandoned, active."""

@@ -125,10 +125,17 @@ class SurveyVersion(Base):
 
 
 class SurveySession(Base):
-    """One person taking one survey: the funnel's unit (started, completed)."""
+    """One person taking one survey: the funnel's unit (started, completed).
+
+    A person has at most one session per survey, so nobody is counted twice;
+    coming back to a survey resumes its session from ``state``.
+    """
 
     __tablename__ = "survey_sessions"
-    __table_args__ = (Index("ix_survey_sessions_survey_status", "survey_id", "status"),)
+    __table_args__ = (
+        Index("ix_survey_sessions_survey_status", "survey_id", "status"),
+        UniqueConstraint("respondent_id", "survey_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     respondent_id: Mapped[int] = mapped_column(
@@ -141,6 +148,8 @@ class SurveySession(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    state: Mapped[dict[str, Any] | None]
+    """Progress kept while the person is away in another survey."""
 
 
 class Answer(Base):
@@ -189,6 +198,28 @@ class ProcessedInbound(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboundMessage(Base):
+    """A message we sent through a provider, for delivery status and cost.
+
+    The text itself is not kept: its encoding and segments are what cost money.
+    """
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(24), default="reply")
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[int | None]
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    segments: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class InstanceSecret(Base):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, ChannelIdentity, Respondent, SurveySession, utcnow
@@ -57,6 +57,9 @@ def _find_statement() -> Any:
             IDENTITIES.c.address == bindparam("address"),
         )
     )
+
+
+_PROFILE = ("language", "region", "age_band", "gender", "consent_at", "consent_version")
 
 
 class RespondentRepository:
@@ -150,6 +153,130 @@ class RespondentRepository:
             .where(RESPONDENTS.c.id == respondent_id)
             .values(dialogue=None, last_seen_at=None, erased_at=now)
         )
+
+    def opted_out(self, *, channel: str, address: str) -> bool:
+        """Whether this address said STOP (and has not joined again)."""
+        at = (
+            self.session.connection()
+            .execute(
+                select(IDENTITIES.c.opted_out_at).where(
+                    IDENTITIES.c.channel == channel, IDENTITIES.c.address == address
+                )
+            )
+            .scalar()
+        )
+        return at is not None
+
+    def set_opt_out(self, *, channel: str, address: str, at: datetime | None) -> None:
+        """Record a STOP (``at``) or a return (None) for this address."""
+        self.session.connection().execute(
+            update(IDENTITIES)
+            .where(IDENTITIES.c.channel == channel, IDENTITIES.c.address == address)
+            .values(opted_out_at=at)
+        )
+
+    def mark_unreachable(self, *, channel: str, address: str, at: datetime) -> None:
+        """The channel says this address cannot receive messages (invalid, landline...)."""
+        self.session.connection().execute(
+            update(IDENTITIES)
+            .where(IDENTITIES.c.channel == channel, IDENTITIES.c.address == address)
+            .values(unreachable_at=at)
+        )
+
+    def link_identity(self, *, respondent_id: int, channel: str, address: str) -> bool:
+        """Make ``address`` reach this person; True if it merged another person into them.
+
+        When the address already belongs to someone else (the same person, who
+        answered by SMS before linking), that person's identities and answers
+        move here; where both took the same survey, the fuller session is kept,
+        so nobody is counted twice.
+        """
+        connection = self.session.connection()
+        owner = connection.execute(
+            select(IDENTITIES.c.respondent_id).where(
+                IDENTITIES.c.channel == channel, IDENTITIES.c.address == address
+            )
+        ).scalar()
+        if owner == respondent_id:
+            return False
+        if owner is None:
+            connection.execute(
+                insert(IDENTITIES),
+                {
+                    "respondent_id": respondent_id,
+                    "channel": channel,
+                    "address": address,
+                    "created_at": utcnow(),
+                },
+            )
+            return False
+        self._merge(into=respondent_id, other=owner)
+        return True
+
+    def _merge(self, *, into: int, other: int) -> None:
+        connection = self.session.connection()
+        theirs = self.get(respondent_id=other)
+        flow = theirs.dialogue if theirs is not None else None
+        if flow and flow.get("flow") == "survey":
+            # Keep the place of the survey they were in the middle of.
+            connection.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.id == flow["session_id"])
+                .values(status="paused", state=flow["state"])
+            )
+        answered = (
+            select(ANSWERS.c.session_id, func.count().label("answers"))
+            .group_by(ANSWERS.c.session_id)
+            .subquery()
+        )
+        rows = connection.execute(
+            select(
+                SESSIONS.c.id,
+                SESSIONS.c.respondent_id,
+                SESSIONS.c.survey_id,
+                SESSIONS.c.status,
+                func.coalesce(answered.c.answers, 0),
+            )
+            .outerjoin(answered, answered.c.session_id == SESSIONS.c.id)
+            .where(SESSIONS.c.respondent_id.in_((into, other)))
+        ).all()
+        by_survey: dict[str, list[tuple[int, int, str, int]]] = {}
+        for session_id, owner, survey_id, status, answers in rows:
+            by_survey.setdefault(survey_id, []).append((session_id, owner, status, answers))
+        losers: list[int] = []
+        for sessions in by_survey.values():
+            if len(sessions) < 2:
+                continue
+            # Completed beats unfinished, then more answers, then this person's own.
+            ranked = sorted(
+                sessions, key=lambda s: (s[2] == "completed", s[3], s[1] == into), reverse=True
+            )
+            losers.extend(s[0] for s in ranked[1:])
+        if losers:
+            connection.execute(delete(SESSIONS).where(SESSIONS.c.id.in_(losers)))
+        connection.execute(
+            update(SESSIONS).where(SESSIONS.c.respondent_id == other).values(respondent_id=into)
+        )
+        connection.execute(
+            update(ANSWERS).where(ANSWERS.c.respondent_id == other).values(respondent_id=into)
+        )
+        connection.execute(
+            update(IDENTITIES).where(IDENTITIES.c.respondent_id == other).values(respondent_id=into)
+        )
+        mine = self.get(respondent_id=into)
+        if mine is not None and theirs is not None:
+            for name in (
+                "language",
+                "region",
+                "age_band",
+                "gender",
+                "consent_at",
+                "consent_version",
+            ):
+                if getattr(mine, name) is None and getattr(theirs, name) is not None:
+                    setattr(mine, name, getattr(theirs, name))
+            self.save(mine)
+        connection.execute(delete(RESPONDENTS).where(RESPONDENTS.c.id == other))
 
     def delete(self, *, respondent_id: int) -> None:
         """Delete the person and everything they answered (the database cascades)."""

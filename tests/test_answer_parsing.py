@@ -139,6 +139,7 @@ def test_range_is_in_the_reason() -> None:
 def test_fold_treats_azerbaijani_letters_as_their_latin_twins() -> None:
     assert fold("  Şəki  İSMAYILLI ") == fold("seki ismayilli") == "seki ismayilli"
     assert fold("Ёлка") == fold("елка")
+    assert fold("18–24") == fold("18-24") == fold("18—24")
 
 
 @pytest.mark.parametrize("word", ["skip", "SKIP", "keç", "kec", "Пропустить", "-"])

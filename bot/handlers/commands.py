@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bot.handlers.inbound import converse, inbound_from
 from polls.messages import InboundKind
 
-COMMANDS = ("start", "surveys", "language", "mydata", "forget", "help")
+COMMANDS = ("start", "surveys", "language", "phone", "mydata", "forget", "help")
 
 
 async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

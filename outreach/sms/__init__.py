@@ -1,0 +1,1 @@
+"""The SMS channel through Twilio: signed webhooks in, REST sends out, keywords, opt-out."""
