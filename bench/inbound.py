@@ -22,17 +22,22 @@ import asyncio
 import json
 import multiprocessing
 import os
-import socket
-import statistics
 import sys
 import tempfile
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import (  # noqa: E402
+    closed_loop,
+    free_port,
+    gather_limited,
+    open_loop,
+    run_baseline,
+    wait_until,
+)
 from outreach.emulators.telegram_bot_api import (  # noqa: E402
     EmulatedUser,
     TelegramBotApiEmulator,
@@ -76,12 +81,6 @@ TYPED = ["2", "4", "yes", "42", "1"]
 PRESSED = ["B", "4", "Yes", None, "X"]  # q4 is a number: always typed
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 # ---------------------------------------------------------------- service side
 
 
@@ -114,43 +113,7 @@ def run_service(database_url: str, surveys_dir: str, api_base: str, port: int) -
     asyncio.run(serve())
 
 
-def run_baseline(database_url: str, port: int) -> None:
-    """A bare aiohttp route that only writes the raw update to the same database."""
-    from aiohttp import web
-    from sqlalchemy import text
-
-    from storage.database import Database
-
-    async def serve() -> None:
-        db = Database(database_url)
-        create = text("CREATE TABLE IF NOT EXISTS bench_raw (update_id INTEGER, body TEXT)")
-        insert = text("INSERT INTO bench_raw (update_id, body) VALUES (:u, :b)")
-        await db.write(lambda session: session.execute(create))
-
-        async def receive(request: web.Request) -> web.Response:
-            body = await request.text()
-            values = {"u": json.loads(body)["update_id"], "b": body}
-            await db.write(lambda session: session.execute(insert, values))
-            return web.Response(text="ok")
-
-        app = web.Application()
-        app.router.add_post("/telegram/webhook", receive)
-        app.router.add_get("/healthz", lambda _: web.json_response({"status": "ok"}))
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        await asyncio.Event().wait()
-
-    asyncio.run(serve())
-
-
 # ---------------------------------------------------------------- load side
-
-
-async def wait_until(predicate: Any) -> None:
-    async with asyncio.timeout(60):
-        while not predicate():  # noqa: ASYNC110 - set from another process
-            await asyncio.sleep(0.05)
 
 
 async def onboard(user: EmulatedUser) -> None:
@@ -167,103 +130,15 @@ async def answer(user: EmulatedUser, step: int, press: bool) -> None:
         await user.send(TYPED[step])
 
 
-async def answer_once(user: EmulatedUser, step: int, buttons: bool) -> bool:
-    """Answer question ``step``; True if the webhook took it (200)."""
-    try:
-        await answer(user, step, press=buttons and user.id % 2 == 0)
-    except Exception:
-        return False
+async def answer_by_button(user: EmulatedUser, step: int) -> bool:
+    """Half the people press buttons, half type (a number is always typed)."""
+    await answer(user, step, press=user.id % 2 == 0)
     return user.last_status == 200
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-async def open_loop(
-    people: list[EmulatedUser], rate: float, *, buttons: bool = True
-) -> dict[str, float]:
-    """Offer answers at ``rate`` per second; latency counts from when each was due."""
-    idle = deque((user, 0) for user in people)
-    total = len(people) * len(TYPED)
-    latencies: list[float] = []
-    errors = 0
-    pending: set[asyncio.Task[None]] = set()
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    late = 0
-
-    async def one(user: EmulatedUser, step: int, due: float) -> None:
-        nonlocal errors
-        errors += not await answer_once(user, step, buttons)
-        latencies.append(loop.time() - due)
-        if step + 1 < len(TYPED):
-            idle.append((user, step + 1))
-
-    for index in range(total):
-        due = start + index / rate
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        while not idle:  # everyone is waiting for a reply: the service is behind
-            late += 1
-            await asyncio.sleep(0.001)
-        user, step = idle.popleft()
-        task = asyncio.create_task(one(user, step, due))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    await asyncio.gather(*pending)
-    elapsed = loop.time() - start
-    return {
-        "answers": total,
-        "answers_per_s": round(total / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
-        "errors": errors,
-    }
-
-
-async def closed_loop(
-    people: list[EmulatedUser], concurrency: int, *, buttons: bool = True
-) -> dict[str, float]:
-    """As fast as the service takes them, ``concurrency`` answers in flight."""
-    queue: deque[tuple[EmulatedUser, int]] = deque((user, 0) for user in people)
-    latencies: list[float] = []
-    errors = 0
-    loop = asyncio.get_running_loop()
-
-    async def worker() -> None:
-        nonlocal errors
-        while queue:
-            user, step = queue.popleft()
-            began = loop.time()
-            errors += not await answer_once(user, step, buttons)
-            latencies.append(loop.time() - began)
-            if step + 1 < len(TYPED):
-                queue.append((user, step + 1))
-
-    start = loop.time()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = loop.time() - start
-    return {
-        "answers": len(latencies),
-        "answers_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
-        "errors": errors,
-    }
-
-
-async def gather_limited(coroutines: list[Any], limit: int) -> None:
-    slots = asyncio.Semaphore(limit)
-
-    async def run(coroutine: Any) -> None:
-        async with slots:
-            await coroutine
-
-    await asyncio.gather(*(run(c) for c in coroutines))
+async def answer_typed(user: EmulatedUser, step: int) -> bool:
+    await answer(user, step, press=False)
+    return user.last_status == 200
 
 
 async def bench(people: int, rate: float) -> dict[str, Any]:
@@ -291,16 +166,23 @@ async def bench(people: int, rate: float) -> dict[str, Any]:
             print(f"onboarding {len(crowd)} people ...", flush=True)
             await gather_limited([onboard(u) for u in crowd], WEBHOOK_CONNECTIONS)
             print(f"open loop at {rate:.0f} answers/s ...", flush=True)
-            figures["service_open_loop"] = await open_loop(crowd[:people], rate)
+            steps = len(TYPED)
+            figures["service_open_loop"] = await open_loop(
+                crowd[:people], steps, rate, answer_by_button
+            )
             print("closed loop, as fast as it goes ...", flush=True)
-            figures["service_max"] = await closed_loop(crowd[people:], WEBHOOK_CONNECTIONS)
+            figures["service_max"] = await closed_loop(
+                crowd[people:], steps, WEBHOOK_CONNECTIONS, answer_by_button
+            )
         finally:
             service.terminate()
             service.join()
 
         # The baseline: same load, bare route writing the raw update.
         port = free_port()
-        baseline = spawn.Process(target=run_baseline, args=(database_url, port))
+        baseline = spawn.Process(
+            target=run_baseline, args=(database_url, port, "/telegram/webhook")
+        )
         baseline.start()
         try:
             emulator.webhook_url = f"http://127.0.0.1:{port}/telegram/webhook"
@@ -308,9 +190,11 @@ async def bench(people: int, rate: float) -> dict[str, Any]:
             await asyncio.sleep(1.0)
             print("baseline ...", flush=True)
             # The bare route sends no buttons to press: every answer is typed.
-            figures["baseline_open_loop"] = await open_loop(crowd[:people], rate, buttons=False)
+            figures["baseline_open_loop"] = await open_loop(
+                crowd[:people], len(TYPED), rate, answer_typed
+            )
             figures["baseline_max"] = await closed_loop(
-                crowd[people:], WEBHOOK_CONNECTIONS, buttons=False
+                crowd[people:], len(TYPED), WEBHOOK_CONNECTIONS, answer_typed
             )
         finally:
             baseline.terminate()

@@ -316,3 +316,35 @@ def sms_cost_command(text: str, language: str) -> None:
     )
     console.print(table)
     console.print(f"transliterated: {gsm_text}", highlight=False, markup=False)
+
+
+@sms.command("survey-cost")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def sms_survey_cost(path: Path) -> None:
+    """Segments of every SMS of a survey file, per language, as written and transliterated."""
+    from outreach.sms.survey_cost import survey_sms_costs
+    from polls.survey_loader import load_survey_file
+
+    try:
+        survey = load_survey_file(path)
+    except OutreachError as error:
+        raise click.ClickException(str(error)) from None
+    costs = survey_sms_costs(survey)
+    table = Table(title=f"{survey.id}: SMS segments per person", title_justify="left")
+    for column in ("message", "language", "as written", "transliterated"):
+        table.add_column(column, justify="left" if column in ("message", "language") else "right")
+    totals: dict[str, list[int]] = {}
+    for cost in costs:
+        table.add_row(
+            cost.item,
+            cost.language,
+            f"{cost.as_written.segments} ({cost.as_written.encoding.value})",
+            f"{cost.transliterated.segments} ({cost.transliterated.encoding.value})",
+        )
+        total = totals.setdefault(cost.language, [0, 0])
+        total[0] += cost.as_written.segments
+        total[1] += cost.transliterated.segments
+    for language, (before, after) in totals.items():
+        table.add_row("[bold]total[/bold]", language, str(before), str(after))
+    console.print(table)
+    console.print("Set sms_transliterate: true in the survey file to send it transliterated.")

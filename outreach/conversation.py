@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from outreach import personal_data
-from outreach.group_commit import GroupCommit
 from outreach.survey_catalogue import SurveyCatalogue
 from polls import dialogue
 from polls.dialogue import Style
@@ -40,6 +39,7 @@ from polls.results import MIN_GROUP, question_results, results_text
 from polls.survey import Survey, localize
 from storage.answers import AnswerRepository
 from storage.database import Database
+from storage.group_commit import GroupCommit
 from storage.inbound import InboundRepository
 from storage.respondents import RespondentRecord, RespondentRepository
 from storage.surveys import StoredSurvey

@@ -75,7 +75,7 @@ def my_data(turn: Turn) -> list[Outbound]:
             date=identity.created_at.date().isoformat(),
         )
         if identity.opted_out_at:
-            line += " — " + _("stopped")
+            line += " — " + _("messages turned off")
         lines.append(line)
     lines.extend(f"{label}: {value}" for label, value in profile_labels(turn, respondent))
     if respondent.consent_at:
@@ -176,7 +176,7 @@ def link_phone(turn: Turn, raw_number: str) -> list[Outbound]:
             turn.respondent = refreshed
     return [
         Outbound(
-            _("Your phone number is linked: SMS and Telegram answers count as one person."),
+            _("Your phone number is linked: your SMS and Telegram answers count as one person's."),
             remove_keyboard=True,
         )
     ]

@@ -38,7 +38,10 @@ YES_WORDS = frozenset(
     }
 )
 NO_WORDS = frozenset({"no", "n", "nope", "yox", "xeyr", "yo", "нет", "н", "не", "net"})
-SKIP_WORDS = frozenset({"skip", "kec", "otur", "пропустить", "пропуск", "далее", "-"})
+# With the transliterated forms a GSM-7 SMS shows (ПРОПУСТИТЬ as PROPUSTIT).
+SKIP_WORDS = frozenset(
+    {"skip", "kec", "otur", "пропустить", "пропуск", "далее", "propustit", "propusk", "dalee", "-"}
+)
 
 _FOLD_EXTRA = str.maketrans(
     {"ı": "i", "ə": "e", "ё": "е", "–": "-", "—": "-", "−": "-", "‐": "-", "‑": "-"}

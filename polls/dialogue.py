@@ -278,6 +278,8 @@ def _question_text(survey: Survey, question: Question, language: str) -> str:
 def _hint(survey: Survey, question: Question, _: Translator, style: Style) -> str:
     kind = question.kind
     numbered = style is Style.NUMBERED
+    if numbered and kind is QuestionKind.MULTIPLE_CHOICE and question.max_picks == 1:
+        kind = QuestionKind.SINGLE_CHOICE  # "up to 1 number, e.g. 1,3" would contradict itself
     if kind is QuestionKind.MULTIPLE_CHOICE:
         most = question.max_picks or len(question.choices)
         least = max(question.min_picks, 1)

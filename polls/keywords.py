@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from polls.answer_parsing import fold
+from polls.sms_text import transliterate
 
 
 class Keyword(StrEnum):
@@ -51,6 +52,8 @@ class Keywords:
         for keyword, keyword_words in words.items():
             for word in keyword_words:
                 self._by_word[fold(word)] = keyword
+                # A transliterated SMS shows ПОМОЩЬ as POMOSHCH: accept what it shows.
+                self._by_word.setdefault(fold(transliterate(word, "ru")), keyword)
 
     def match(self, text: str) -> KeywordMatch | None:
         """The keyword ``text`` is, if it is one."""

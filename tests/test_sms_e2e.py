@@ -158,12 +158,13 @@ async def test_localized_stop_is_confirmed_in_the_persons_language(
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
-        ("HELP", "Reply START"),
-        ("INFO", "Reply START"),
+        ("HELP", "START"),
+        ("INFO", "START"),
         ("KÖMƏK", "START"),
         ("ПОМОЩЬ", "START"),
+        ("POMOSHCH", "START"),
     ],
-    ids=["help-en", "info-en", "help-az", "help-ru"],
+    ids=["help-en", "info-en", "help-az", "help-ru", "help-ru-transliterated"],
 )
 async def test_help_words(
     service: Outreach, twilio: TwilioSmsEmulator, word: str, expected: str

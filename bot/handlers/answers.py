@@ -11,7 +11,7 @@ from bot.handlers.inbound import converse, inbound_from
 from polls.i18n import N_, translator
 from polls.messages import InboundKind
 
-SHARE_OWN_NUMBER = N_("Please share your own number, with the button.")
+SHARE_OWN_NUMBER = N_("Please use the button to share your own number.")
 
 ANSWER_IN_WEBHOOK_RESPONSE: ContextVar[bool] = ContextVar(
     "answer_in_webhook_response", default=False

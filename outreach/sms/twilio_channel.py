@@ -114,7 +114,7 @@ class TwilioSmsChannel:
             )
         except TwilioRestException as refused:
             error = classify(refused)
-            await self.db.write(lambda s: self._record_refusal(s, to, purpose, error, cost))
+            await self.db.write_batched(lambda s: self._record_refusal(s, to, purpose, error, cost))
             logger.warning("SMS not sent: %s", error)
             raise error from refused
         except (aiohttp.ClientError, TimeoutError) as broken:
@@ -126,7 +126,7 @@ class TwilioSmsChannel:
             ) from broken
         sid = str(message.sid)
         status = str(message.status or "queued")
-        await self.db.write(
+        await self.db.write_batched(
             lambda s: s.connection().execute(
                 insert(OUTBOUND),
                 {

@@ -133,7 +133,7 @@ class TwilioWebhooks:
             return web.Response(status=400, text="MessageSid and MessageStatus are required")
         raw_code = params.get("ErrorCode")
         code = int(raw_code) if raw_code and raw_code.isdigit() else None
-        await self._db.write(
+        await self._db.write_batched(
             lambda s: record_status(s, sid=sid, status=status.lower(), error_code=code)
         )
         return web.Response(status=204)

@@ -18,11 +18,12 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from storage.database import Database
+if TYPE_CHECKING:
+    from storage.database import Database
 
 logger = logging.getLogger(__name__)
 
