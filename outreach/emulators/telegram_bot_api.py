@@ -39,6 +39,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from outreach.emulators.local_server import LocalServer
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["EmulatedUser", "RecordedRequest", "TelegramBotApiEmulator", "UploadedFile"]
@@ -602,7 +604,7 @@ class EmulatedUser:
         self._arrived.set()
 
 
-class TelegramBotApiEmulator:
+class TelegramBotApiEmulator(LocalServer):
     """An aiohttp server speaking the Telegram Bot API, with people to talk to.
 
     Rates are messages per second for the message-sending methods; ``None`` turns a limit
@@ -610,6 +612,8 @@ class TelegramBotApiEmulator:
     overall, ``max(1, global_rate)`` at once, refilled at ``global_rate``. Over a limit
     the answer is 429 with ``retry_after``, as from Telegram.
     """
+
+    name = "Telegram Bot API emulator"
 
     def __init__(
         self,
@@ -671,10 +675,6 @@ class TelegramBotApiEmulator:
         self._updates_event = asyncio.Event()
         self._closing = False
 
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._url: str | None = None
-
         self._methods: dict[str, _Method] = {}
         for name, handler in (
             ("getMe", self._get_me),
@@ -704,52 +704,18 @@ class TelegramBotApiEmulator:
         ):
             self._methods[name.lower()] = _Method(name, handler, name.startswith("send"))
 
-        self.app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
+        super().__init__(web.Application(client_max_size=MAX_UPLOAD_BYTES))
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
 
     # Lifecycle
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host:port`` (port 0: any free port, see :attr:`url`)."""
-        if self._runner is not None:
-            raise RuntimeError("The emulator is already running")
+    def _before_start(self) -> None:
         self._closing = False
-        runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
-        )
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
-        self._url = f"http://{bound_host}:{bound_port}"
-        logger.info("Telegram Bot API emulator listening on %s", self._url)
 
-    async def stop(self) -> None:
-        """Stop serving; long polls still waiting are answered at once."""
+    async def _before_stop(self) -> None:
+        """Long polls still waiting are answered at once."""
         self._closing = True
         self._wake_pollers()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-            logger.info("Telegram Bot API emulator on %s stopped", self._url)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self._url = None
-
-    async def __aenter__(self) -> TelegramBotApiEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://host:port`` of the running server."""
-        if self._url is None:
-            raise RuntimeError("The emulator is not running; call start() first")
-        return self._url
 
     @property
     def base_url(self) -> str:

@@ -65,6 +65,8 @@ from xml.etree import ElementTree
 import aiohttp
 from aiohttp import web
 
+from outreach.emulators.local_server import LocalServer
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -401,7 +403,7 @@ class EmulatedPhone:
         self._arrived.set()
 
 
-class TwilioSmsEmulator:
+class TwilioSmsEmulator(LocalServer):
     """An aiohttp server speaking Twilio's Message resource, with phones to talk to.
 
     ``numbers`` are our Twilio numbers (valid ``From`` values, and the pool of the
@@ -411,6 +413,8 @@ class TwilioSmsEmulator:
     the first one that long after the answer (0: at once, in order). ``seed`` makes SIDs
     and ``fail_rate`` draws reproducible.
     """
+
+    name = "Twilio SMS emulator"
 
     def __init__(
         self,
@@ -474,11 +478,7 @@ class TwilioSmsEmulator:
         ).decode("ascii")
         self._account_uri = f"/{API_VERSION}/Accounts/{account_sid}"
 
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._url: str | None = None
-
-        self.app = web.Application()
+        super().__init__(web.Application())
         accounts = f"/{API_VERSION}/Accounts/{{account_sid}}"
         self.app.router.add_post(f"{accounts}/Messages.json", self._handle_create)
         self.app.router.add_get(f"{accounts}/Messages.json", self._handle_list)
@@ -487,50 +487,14 @@ class TwilioSmsEmulator:
 
     # Lifecycle
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Listen on ``host:port`` (port 0: any free port, see :attr:`url`)."""
-        if self._runner is not None:
-            raise RuntimeError("The emulator is already running")
-        runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
-        )
-        await runner.setup()
-        await web.TCPSite(runner, host, port).start()
-        self._runner = runner
-        bound_host, bound_port = runner.addresses[0][:2]
-        self._url = f"http://{bound_host}:{bound_port}"
-        logger.info("Twilio SMS emulator listening on %s", self._url)
-
-    async def stop(self) -> None:
-        """Stop serving; status callbacks not yet posted are cancelled (to have them,
+    async def _before_stop(self) -> None:
+        """Status callbacks not yet posted are cancelled (to have them,
         ``await wait_for_callbacks()`` first)."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-            logger.info("Twilio SMS emulator on %s stopped", self._url)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        self._url = None
-
-    async def __aenter__(self) -> TwilioSmsEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://host:port`` of the running server."""
-        if self._url is None:
-            raise RuntimeError("The emulator is not running; call start() first")
-        return self._url
 
     @property
     def base_url(self) -> str:

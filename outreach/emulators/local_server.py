@@ -1,0 +1,69 @@
+"""What every emulator shares: an aiohttp app served on a local port, with a lifecycle."""
+
+from __future__ import annotations
+
+import logging
+from typing import Self
+
+import aiohttp
+from aiohttp import web
+
+logger = logging.getLogger(__name__)
+
+
+class LocalServer:
+    """Serves ``self.app``; subclasses add routes and say what to do around start and stop."""
+
+    name = "emulator"
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._url: str | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port`` (port 0: any free port, see :attr:`url`)."""
+        if self._runner is not None:
+            raise RuntimeError(f"The {self.name} is already running")
+        self._before_start()
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        self._url = f"http://{bound_host}:{bound_port}"
+        logger.info("%s listening on %s", self.name, self._url)
+
+    async def stop(self) -> None:
+        await self._before_stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            logger.info("%s on %s stopped", self.name, self._url)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._url = None
+
+    def _before_start(self) -> None:
+        """Reset what a stop left behind."""
+
+    async def _before_stop(self) -> None:
+        """Finish or cancel work in flight."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the running server."""
+        if self._url is None:
+            raise RuntimeError(f"The {self.name} is not running; call start() first")
+        return self._url
