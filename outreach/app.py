@@ -22,6 +22,8 @@ from telegram.ext import Application
 from bot.application import ALLOWED_UPDATES, build_application, publish_commands
 from bot.webhook import telegram_webhook_route
 from outreach.conversation import ConversationConfig, ConversationService
+from outreach.sandbox.api import SANDBOX_KEY, SandboxApi
+from outreach.sandbox.runtime import Sandbox
 from outreach.settings import Settings
 from outreach.sms.twilio_channel import TwilioSmsChannel
 from outreach.sms.webhooks import INBOUND_PATH, STATUS_PATH, TwilioWebhooks
@@ -190,10 +192,16 @@ def _delegate(pick: Callable[[Outreach], Handler | None]) -> Handler:
     return route
 
 
-def create_web_app(settings: Settings) -> web.Application:
-    """The aiohttp application serving webhooks and pages, owning the lifecycle."""
+def create_web_app(settings: Settings, sandbox: Sandbox | None = None) -> web.Application:
+    """The aiohttp application serving webhooks and pages, owning the lifecycle.
+
+    With ``sandbox``, the emulators' chat page is served at /sandbox too.
+    """
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", health)
+    if sandbox is not None:
+        app[SANDBOX_KEY] = sandbox
+        SandboxApi(sandbox, list(settings.languages), settings.default_language).add_routes(app)
     if settings.webhook_mode:
         app.router.add_post(webhook_path(settings), _delegate(lambda o: o.telegram_route))
     if settings.sms_enabled:
@@ -228,9 +236,11 @@ def create_web_app(settings: Settings) -> web.Application:
 
 
 @asynccontextmanager
-async def running(settings: Settings, host: str, port: int) -> AsyncIterator[Outreach]:
+async def running(
+    settings: Settings, host: str, port: int, sandbox: Sandbox | None = None
+) -> AsyncIterator[Outreach]:
     """The whole service listening on host:port until the block ends."""
-    app = create_web_app(settings)
+    app = create_web_app(settings, sandbox)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,8 @@ console = Console()
 errors = Console(stderr=True)
 
 NO_TOKEN_MESSAGE = """\
-TELEGRAM_BOT_TOKEN is not set, so there is no bot to run.
-
-To run the service with a real Telegram bot:
-  1. In Telegram, talk to @BotFather, send /newbot and copy the token it gives you.
-  2. Put it in a file named .env in this folder (or in the environment):
-       TELEGRAM_BOT_TOKEN=123456789:AA...your-token...
-  3. Run this command again. The bot uses long polling; for a webhook also set
-     TELEGRAM_WEBHOOK_URL (https) and TELEGRAM_WEBHOOK_SECRET and PSEUDONYM_SECRET.
+SMS only: TELEGRAM_BOT_TOKEN is not set, so there is no Telegram bot.
+To add one, talk to @BotFather in Telegram (/newbot) and set TELEGRAM_BOT_TOKEN.
 """
 
 
@@ -60,24 +54,54 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to listen on (default: HOST).")
 @click.option("--port", default=None, type=int, help="Port to listen on (default: PORT).")
 def serve(host: str | None, port: int | None) -> None:
-    """Run the service: webhooks, the bot and the scheduler, in one process."""
-    from outreach.app import create_web_app
+    """Run the service: webhooks, the bot and the SMS channel, in one process.
+
+    With no Telegram token and no Twilio account, it runs the sandbox: both
+    platforms emulated on this computer, and a page to chat with the bot.
+    """
+    from outreach.sandbox.runtime import wants_sandbox
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    host = host or settings.host
+    port = port or settings.port
+    if wants_sandbox(settings):
+        asyncio.run(_serve_sandbox(settings, host, port))
+        return
     try:
         settings.check()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     if not settings.token():
         errors.print(NO_TOKEN_MESSAGE, highlight=False)
-        sys.exit(2)
+    from outreach.app import create_web_app
+
     web.run_app(
         create_web_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         print=lambda text: console.print(text, highlight=False),
     )
+
+
+async def _serve_sandbox(settings: Settings, host: str, port: int) -> None:
+    """The service against the emulators, until Ctrl+C or SIGTERM."""
+    import signal
+
+    from outreach.app import running
+    from outreach.sandbox.runtime import Sandbox
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(getattr(signal, name), stop.set)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    async with Sandbox() as sandbox:
+        sandbox_settings = sandbox.settings_for(settings, f"http://{shown}:{port}")
+        async with running(sandbox_settings, host, port, sandbox):
+            console.print(f"Sandbox: http://{shown}:{port}/sandbox", highlight=False)
+            await stop.wait()
 
 
 @main.group()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -105,7 +104,7 @@ class Settings(BaseSettings):
             raise ValueError("Telegram only calls https:// webhooks: use an https URL")
         return value or None
 
-    @cached_property
+    @property
     def webhook_mode(self) -> bool:
         return self.telegram_webhook_url is not None
 

@@ -314,16 +314,6 @@ async def test_logs_hold_no_token_and_no_message_text(
     assert "+994501234567" not in logged and "994501234567" not in logged
 
 
-def test_no_token_says_exactly_what_to_set(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        ["serve"],
-        env={"TELEGRAM_BOT_TOKEN": "", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"},
-    )
-    assert result.exit_code == 2
-    assert "TELEGRAM_BOT_TOKEN" in result.output and "@BotFather" in result.output
-
-
 def test_weak_webhook_secrets_stop_the_start(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli,

@@ -480,6 +480,10 @@ class EmulatedUser:
         self.username = username
         self.messages: list[JsonDict] = []
         """Every message the bot sent to this chat, in order; edits are applied in place."""
+        self.sent: list[JsonDict] = []
+        """Every message this person sent to the bot (texts, commands, shared contacts)."""
+        self.reply_keyboard: JsonDict | None = None
+        """The reply keyboard the bot last showed (e.g. a "share contact" button), if any."""
         self.last_status: int | None = None
         """HTTP status the webhook answered for this user's latest update."""
         self._last_message_id = 0
@@ -517,12 +521,15 @@ class EmulatedUser:
         command = _COMMAND_IN_TEXT_RE.match(text)
         if command:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        self.sent.append(message)
         return await self._emulator._deliver_from(self, {"message": message})
 
     async def share_contact(self, phone_number: str) -> JsonDict:
         """Share this user's own contact, as the "request contact" keyboard button does."""
         contact = {"phone_number": phone_number, "first_name": self.first_name, "user_id": self.id}
         message = self._new_message(contact=contact)
+        self.sent.append(message)
+        self.reply_keyboard = None  # a one-time keyboard goes away once used
         return await self._emulator._deliver_from(self, {"message": message})
 
     async def press(self, button: str, *, message: JsonDict | None = None) -> JsonDict:
@@ -1185,6 +1192,11 @@ class TelegramBotApiEmulator(LocalServer):
         text, entities = self._message_text(params)
         markup = _parse_reply_markup(params.get("reply_markup"))
         self._take_send_slot(user.id)
+        raw = params.get("reply_markup")
+        if isinstance(raw, dict) and "keyboard" in raw:
+            user.reply_keyboard = raw
+        elif isinstance(raw, dict) and raw.get("remove_keyboard") is True:
+            user.reply_keyboard = None
         return self._bot_message(user, params, text=text, entities=entities, reply_markup=markup)
 
     async def _send_document(self, params: JsonDict) -> JsonDict:

@@ -316,6 +316,8 @@ class EmulatedPhone:
         """Every SMS the service sent to this phone, in order."""
         self.inbound: list[dict[str, str]] = []
         """The webhook parameters of every SMS this phone sent."""
+        self.sent_at: list[float] = []
+        """When each SMS in :attr:`inbound` was sent (same clock as ``SentSms.created``)."""
         self.last_status: int | None = None
         """HTTP status the webhook answered for this phone's latest SMS."""
         self.last_response_body: str | None = None
@@ -370,6 +372,7 @@ class EmulatedPhone:
         token = emulator._new_idempotency_token()
         self._last_delivery = (params, token)
         self.inbound.append(params)
+        self.sent_at.append(time.time())
         return await emulator._deliver_inbound(self, url, params, token)
 
     async def resend_last(self) -> int:
