@@ -205,6 +205,7 @@ class AnswerRepository:
             .where(SurveySession.survey_id == survey_id)
             .group_by(SurveySession.status)
         )
-        counts = {status: count for status, count in rows}
+        counts = dict.fromkeys(("active", "paused", "completed"), 0)
+        counts.update({status: count for status, count in rows})
         counts["started"] = sum(counts.values())
         return counts

@@ -54,6 +54,14 @@ PAGE_TEXTS = {
     "language": N_("Language"),
     "median": N_("Median: {median}"),
     "sms_cost": N_("{segments} SMS segment(s), {encoding}"),
+    "started": N_("{n} started"),
+    "completed": N_("{n} completed"),
+    "latest": N_("Most recent"),
+    "status_queued": N_("queued"),
+    "status_sent": N_("sent"),
+    "status_delivered": N_("delivered"),
+    "status_undelivered": N_("not delivered"),
+    "status_failed": N_("failed"),
 }
 
 
@@ -77,6 +85,10 @@ def _direction(language: str) -> str:
 
 def _json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
 
 
 class SandboxApi:
@@ -113,7 +125,7 @@ class SandboxApi:
         html = (
             template.replace("{{lang}}", language)
             .replace("{{dir}}", _direction(language))
-            .replace("{{title}}", _(PAGE_TEXTS["title"]))
+            .replace("{{title}}", config["texts"]["title"])
             .replace("{{config}}", json.dumps(config, ensure_ascii=False).replace("</", "<\\/"))
         )
         return web.Response(text=html, content_type="text/html")
@@ -131,20 +143,22 @@ class SandboxApi:
     def _user(self, request: web.Request) -> Any:
         raw = request.match_info["user"]
         if not raw.isdigit() or not 0 < int(raw) < 10**12:
-            raise web.HTTPBadRequest(text="a Telegram user id is a positive whole number")
+            raise _bad_request("a Telegram user id is a positive whole number")
         language = request.query.get("lang")
-        user = self.sandbox.telegram.user(int(raw), first_name=f"Sandbox {raw[-4:]}")
-        if language in self.languages and user.language_code != language:
-            user.language_code = language
-        return user
+        # The page's language is the new person's Telegram language, set once.
+        return self.sandbox.telegram.user(
+            int(raw),
+            first_name=f"Sandbox {raw[-4:]}",
+            language_code=language if language in self.languages else "en",
+        )
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         try:
             body = await request.json()
         except ValueError:
-            raise web.HTTPBadRequest(text="send a JSON object") from None
+            raise _bad_request("send a JSON object") from None
         if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="send a JSON object")
+            raise _bad_request("send a JSON object")
         return body
 
     async def telegram_send(self, request: web.Request) -> web.Response:
@@ -211,7 +225,7 @@ class SandboxApi:
         try:
             number = normalize_phone(request.match_info["number"], "AZ")
         except InvalidPhoneNumber as error:
-            raise web.HTTPBadRequest(text=str(error)) from None
+            raise _bad_request(str(error)) from None
         return self.sandbox.twilio.phone(number)
 
     async def sms_send(self, request: web.Request) -> web.Response:
@@ -226,6 +240,7 @@ class SandboxApi:
         phone = self._phone(request)
         entries = [
             {
+                "id": sms.sid,
                 "at": sms.created,
                 "from": "bot",
                 "text": sms.body,
@@ -236,7 +251,7 @@ class SandboxApi:
             for sms in phone.received
         ]
         entries.extend(
-            {"at": at, "from": "me", "text": sent.get("Body", "")}
+            {"id": sent.get("MessageSid", ""), "at": at, "from": "me", "text": sent.get("Body", "")}
             for sent, at in zip(phone.inbound, phone.sent_at, strict=True)
         )
         entries.sort(key=lambda e: e["at"])
