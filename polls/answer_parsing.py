@@ -8,6 +8,7 @@ why, so the dialogue can re-prompt precisely.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ _CHOICE_NUMBER = re.compile(r"^\s*[#№]?\s*(\d{1,3})\s*[.)]?\s*$")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """A form for comparing what people type: case, accents, ı/i and ə/e ignored.
 

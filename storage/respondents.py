@@ -7,6 +7,7 @@ ORM objects: the record notes which fields changed and ``save`` writes only thos
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
@@ -62,6 +63,16 @@ def _find_statement() -> Any:
 _PROFILE = ("language", "region", "age_band", "gender", "consent_at", "consent_version")
 
 
+@functools.cache
+def _update_statement(columns: frozenset[str]) -> Any:
+    """One prepared UPDATE per set of changed columns: building one costs more than running it."""
+    return (
+        update(RESPONDENTS)
+        .where(RESPONDENTS.c.id == bindparam("respondent_id"))
+        .values({name: bindparam(name) for name in sorted(columns)})
+    )
+
+
 class RespondentRepository:
     _find = _find_statement()
 
@@ -111,10 +122,10 @@ class RespondentRepository:
         """Write the fields assigned since the record was read."""
         if not record.changed:
             return
-        values = {name: getattr(record, name) for name in record.changed}
-        self.session.connection().execute(
-            update(RESPONDENTS).where(RESPONDENTS.c.id == record.id).values(**values)
-        )
+        columns = frozenset(record.changed)
+        values = {name: getattr(record, name) for name in columns}
+        values["respondent_id"] = record.id
+        self.session.connection().execute(_update_statement(columns), values)
         record.changed.clear()
 
     def identities(self, *, respondent_id: int) -> list[ChannelIdentity]:
