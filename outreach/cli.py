@@ -62,12 +62,15 @@ def serve(host: str | None, port: int | None) -> None:
     from outreach.sandbox.runtime import wants_sandbox
 
     settings = load_settings()
-    configure_logging(settings.log_level)
     host = host or settings.host
     port = port or settings.port
     if wants_sandbox(settings):
+        # The sandbox prints one line, its address; set LOG_LEVEL to see more.
+        explicit = "log_level" in settings.model_fields_set
+        configure_logging(settings.log_level if explicit else "WARNING")
         asyncio.run(_serve_sandbox(settings, host, port))
         return
+    configure_logging(settings.log_level)
     try:
         settings.check()
     except SettingsError as error:
