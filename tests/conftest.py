@@ -23,6 +23,13 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_SURVEYS = REPO / "surveys"
 
 
+def free_port() -> int:
+    """A port nobody listens on at the moment, for a service under test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _is_loopback(host: object) -> bool:
     if not isinstance(host, str):
         return True  # unix sockets and the like

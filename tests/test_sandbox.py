@@ -16,8 +16,7 @@ from pydantic import SecretStr
 from outreach.app import Outreach, running
 from outreach.sandbox.runtime import Sandbox, wants_sandbox
 from outreach.settings import Settings
-from tests.conftest import EXAMPLE_SURVEYS
-from tests.test_telegram_e2e import free_port
+from tests.conftest import EXAMPLE_SURVEYS, free_port
 
 pytestmark = pytest.mark.storage
 

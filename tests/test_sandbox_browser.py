@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,7 +37,7 @@ from outreach.sandbox.runtime import Sandbox
 from outreach.settings import Settings
 from polls.i18n import translator
 from tests.browser import chromium, serve_in_thread  # noqa: F401  (chromium is a fixture)
-from tests.conftest import EXAMPLE_SURVEYS, REPO
+from tests.conftest import EXAMPLE_SURVEYS, REPO, free_port
 
 pytestmark = pytest.mark.storage
 
@@ -77,12 +76,6 @@ const [panel, label] = arguments;
 const buttons = [...panel.querySelectorAll('.keyboard button')];
 return buttons.filter(b => b.textContent === label).at(-1) ?? null;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -25,18 +24,12 @@ from outreach.cli import main as cli
 from outreach.emulators.twilio_sms import EmulatedPhone, TwilioSmsEmulator
 from outreach.settings import Settings
 from storage.models import Answer, ChannelIdentity, OutboundMessage, Respondent
-from tests.conftest import EXAMPLE_SURVEYS
+from tests.conftest import EXAMPLE_SURVEYS, free_port
 
 pytestmark = pytest.mark.storage
 
 NUMBER = "+994501234567"
 PSEUDONYM_SECRET = "p3Xq9T_xRb2mYp4Lc8Vn-Hd6Jf1Gs5Qe7aKw0"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -25,19 +24,13 @@ from outreach.cli import main as cli
 from outreach.emulators.telegram_bot_api import EmulatedUser, TelegramBotApiEmulator
 from outreach.settings import Settings
 from storage.models import Answer, ChannelIdentity, Respondent
-from tests.conftest import EXAMPLE_SURVEYS
+from tests.conftest import EXAMPLE_SURVEYS, free_port
 
 pytestmark = pytest.mark.storage
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 WEBHOOK_SECRET = "w" * 8 + "Z3kq9T_xRb2mYp4Lc8Vn-Hd6Jf1Gs5Qe7"
 PSEUDONYM_SECRET = "p3Xq9T_xRb2mYp4Lc8Vn-Hd6Jf1Gs5Qe7aKw0"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

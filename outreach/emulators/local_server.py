@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Self
 
 import aiohttp
@@ -67,3 +68,26 @@ class LocalServer:
         if self._url is None:
             raise RuntimeError(f"The {self.name} is not running; call start() first")
         return self._url
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """Flood control as the platforms do it: ``capacity`` at once, refilled at ``rate``/s."""
+
+    capacity: float
+    rate: float
+    tokens: float
+    updated: float
+
+    def wait(self, now: float) -> float:
+        """Refill, then the seconds until one token is available (0 when one is)."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self, now: float) -> bool:
+        """Spend a token if one is available."""
+        if self.wait(now) > 0:
+            return False
+        self.tokens -= 1.0
+        return True

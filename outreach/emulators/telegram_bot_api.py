@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from outreach.emulators.local_server import LocalServer
+from outreach.emulators.local_server import LocalServer, TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -208,22 +208,6 @@ class RecordedRequest:
     method: str
     params: dict[str, Any]
     token: str
-
-
-@dataclass(slots=True)
-class _TokenBucket:
-    """Flood control: ``capacity`` sends at once, refilled at ``rate`` per second."""
-
-    capacity: float
-    rate: float
-    tokens: float
-    updated: float
-
-    def wait(self, now: float) -> float:
-        """Refill, then the seconds until one token is available (0 when one is)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
 
 
 class _Method(NamedTuple):
@@ -667,8 +651,8 @@ class TelegramBotApiEmulator(LocalServer):
         self._injected: dict[str, deque[tuple[int, str, int | None]]] = {}
         self._random = random.Random(seed)
         capacity = max(1.0, global_rate or 1.0)
-        self._global_bucket = _TokenBucket(capacity, capacity, capacity, time.monotonic())
-        self._chat_buckets: dict[int, _TokenBucket] = {}
+        self._global_bucket = TokenBucket(capacity, capacity, capacity, time.monotonic())
+        self._chat_buckets: dict[int, TokenBucket] = {}
         self._commands: dict[tuple[str, str], list[JsonDict]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
         self._menu_buttons: dict[int | None, JsonDict] = {}
@@ -944,8 +928,8 @@ class TelegramBotApiEmulator(LocalServer):
         """Flood control: take one message from the global and the chat's budget, or 429."""
         now = time.monotonic()
         wait = 0.0
-        global_bucket: _TokenBucket | None = None
-        chat_bucket: _TokenBucket | None = None
+        global_bucket: TokenBucket | None = None
+        chat_bucket: TokenBucket | None = None
         if self.global_rate is not None:
             global_bucket = self._global_bucket
             global_bucket.rate = self.global_rate
@@ -954,7 +938,7 @@ class TelegramBotApiEmulator(LocalServer):
         if self.per_chat_rate is not None:
             chat_bucket = self._chat_buckets.get(chat_id)
             if chat_bucket is None:
-                chat_bucket = _TokenBucket(self.burst, self.per_chat_rate, self.burst, now)
+                chat_bucket = TokenBucket(self.burst, self.per_chat_rate, self.burst, now)
                 self._chat_buckets[chat_id] = chat_bucket
             chat_bucket.rate = self.per_chat_rate
             chat_bucket.capacity = self.burst

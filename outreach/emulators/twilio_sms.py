@@ -65,7 +65,7 @@ from xml.etree import ElementTree
 import aiohttp
 from aiohttp import web
 
-from outreach.emulators.local_server import LocalServer
+from outreach.emulators.local_server import LocalServer, TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -288,24 +288,6 @@ class AutoReply(NamedTuple):
     body: str
 
 
-@dataclass(slots=True)
-class _TokenBucket:
-    """``capacity`` messages at once, refilled at ``rate`` per second."""
-
-    capacity: float
-    rate: float
-    tokens: float
-    updated: float
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
-
-
 class EmulatedPhone:
     """A person's phone: what the service sent to it, and SMS it sends to the service."""
 
@@ -473,7 +455,7 @@ class TwilioSmsEmulator(LocalServer):
         self._opted_out: set[str] = set()
         self._unreachable: dict[str, int] = {}
         self._injected: deque[_TwilioError] = deque()
-        self._buckets: dict[str, _TokenBucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._random = random.Random(seed)
         self._tasks: set[asyncio.Task[None]] = set()
         self._expected_authorization = "Basic " + base64.b64encode(
@@ -746,7 +728,7 @@ class TwilioSmsEmulator(LocalServer):
         bucket = self._buckets.get(sender)
         if bucket is None:
             capacity = max(1.0, rate)
-            bucket = self._buckets[sender] = _TokenBucket(capacity, rate, capacity, now)
+            bucket = self._buckets[sender] = TokenBucket(capacity, rate, capacity, now)
         bucket.rate = rate
         bucket.capacity = max(1.0, rate)
         return bucket.take(now)
