@@ -75,15 +75,19 @@ def _update_statement(columns: frozenset[str]) -> Any:
 
 class RespondentRepository:
     _find = _find_statement()
+    # PostgreSQL: lock the person for the turn, so two processes handling two of their
+    # messages at once take turns instead of overwriting each other's dialogue state.
+    _find_locked = _find_statement().with_for_update(of=RESPONDENTS)
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def find(self, *, channel: str, address: str) -> RespondentRecord | None:
         """The participant reached at ``address`` on ``channel``, if known."""
+        connection = self.session.connection()
+        statement = self._find_locked if connection.dialect.name == "postgresql" else self._find
         row = (
-            self.session.connection()
-            .execute(self._find, {"channel": channel, "address": address})
+            connection.execute(statement, {"channel": channel, "address": address})
             .mappings()
             .first()
         )

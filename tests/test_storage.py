@@ -248,3 +248,49 @@ def test_naive_datetimes_are_refused() -> None:
         UTCDateTime().process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
     restored = UTCDateTime().process_result_value(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
     assert restored == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def test_two_processes_take_turns_with_one_person(database_url: str, db: Database) -> None:
+    """PostgreSQL: a second process handling the same person waits for the first's commit."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer: turns cannot overlap")
+    import time
+
+    await db.write(
+        lambda s: RespondentRepository(s).create(channel="sms", address="+1", language="en")
+    )
+
+    def first(session: Session) -> None:
+        repository = RespondentRepository(session)
+        record = repository.find(channel="sms", address="+1")
+        assert record is not None
+        record.region = "baku"
+        time.sleep(0.3)  # still handling the message when the second one arrives
+        repository.save(record)
+
+    def second(session: Session) -> str | None:
+        repository = RespondentRepository(session)
+        record = repository.find(channel="sms", address="+1")
+        assert record is not None
+        seen = record.region
+        record.age_band = "18_24"
+        repository.save(record)
+        return seen
+
+    def other_process() -> str | None:
+        """Another process: its own thread, event loop and connections."""
+
+        async def run() -> str | None:
+            elsewhere = Database(database_url)
+            try:
+                await asyncio.sleep(0.1)  # the first is mid-way by now
+                return await elsewhere.write(second)
+            finally:
+                await elsewhere.dispose()
+
+        return asyncio.run(run())
+
+    _, seen = await asyncio.gather(db.write(first), asyncio.to_thread(other_process))
+    assert seen == "baku"
+    stored = await db.read(lambda s: RespondentRepository(s).find(channel="sms", address="+1"))
+    assert stored is not None and (stored.region, stored.age_band) == ("baku", "18_24")
