@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -91,3 +94,32 @@ class TokenBucket:
             return False
         self.tokens -= 1.0
         return True
+
+
+T = TypeVar("T")
+
+
+class Inbox(Generic[T]):
+    """What arrived for one person and was not read yet, with a wait for the next."""
+
+    def __init__(self) -> None:
+        self._unread: deque[T] = deque()
+        self._arrived = asyncio.Event()
+
+    def put(self, item: T) -> None:
+        self._unread.append(item)
+        self._arrived.set()
+
+    async def next(self, timeout: float, describe: Callable[[], str]) -> T:  # noqa: ASYNC109
+        """The next unread item, waiting up to ``timeout`` s.
+
+        ``describe`` words the TimeoutError, so a failing test says what did arrive.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                while not self._unread:
+                    self._arrived.clear()
+                    await self._arrived.wait()
+        except TimeoutError:
+            raise TimeoutError(describe()) from None
+        return self._unread.popleft()

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from outreach.emulators.local_server import LocalServer, TokenBucket
+from outreach.emulators.local_server import Inbox, LocalServer, TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -471,8 +471,7 @@ class EmulatedUser:
         self.last_status: int | None = None
         """HTTP status the webhook answered for this user's latest update."""
         self._last_message_id = 0
-        self._unread: deque[JsonDict] = deque()
-        self._arrived = asyncio.Event()
+        self._inbox: Inbox[JsonDict] = Inbox()
 
     def __repr__(self) -> str:
         return f"EmulatedUser(id={self.id}, first_name={self.first_name!r})"
@@ -552,19 +551,16 @@ class EmulatedUser:
 
         Edits do not count as new messages: read them from :attr:`messages`.
         """
-        try:
-            async with asyncio.timeout(timeout):
-                while not self._unread:
-                    self._arrived.clear()
-                    await self._arrived.wait()
-        except TimeoutError:
+
+        def describe() -> str:
             last = self.last_message
             seen = f"its last message was {last.get('text')!r}" if last else "it sent none yet"
-            raise TimeoutError(
+            return (
                 f"The bot sent user {self.id} no new message within {timeout} s"
                 f" ({len(self.messages)} messages in the chat; {seen})"
-            ) from None
-        return self._unread.popleft()
+            )
+
+        return await self._inbox.next(timeout, describe)
 
     def buttons(self, message: JsonDict | None = None) -> list[str]:
         """Texts of the inline buttons of ``message`` (default: the last bot message)."""
@@ -591,8 +587,7 @@ class EmulatedUser:
 
     def _receive(self, message: JsonDict) -> None:
         self.messages.append(message)
-        self._unread.append(message)
-        self._arrived.set()
+        self._inbox.put(message)
 
 
 class TelegramBotApiEmulator(LocalServer):

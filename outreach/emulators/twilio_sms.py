@@ -65,7 +65,7 @@ from xml.etree import ElementTree
 import aiohttp
 from aiohttp import web
 
-from outreach.emulators.local_server import LocalServer, TokenBucket
+from outreach.emulators.local_server import Inbox, LocalServer, TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -303,8 +303,7 @@ class EmulatedPhone:
         self.last_status: int | None = None
         """HTTP status the webhook answered for this phone's latest SMS."""
         self.last_response_body: str | None = None
-        self._unread: deque[SentSms] = deque()
-        self._arrived = asyncio.Event()
+        self._inbox: Inbox[SentSms] = Inbox()
         self._last_delivery: tuple[dict[str, str], str] | None = None
 
     def __repr__(self) -> str:
@@ -368,24 +367,20 @@ class EmulatedPhone:
 
     async def next_message(self, timeout: float = 5.0) -> SentSms:  # noqa: ASYNC109
         """The next SMS to this phone not yet returned here, waiting up to ``timeout`` s."""
-        try:
-            async with asyncio.timeout(timeout):
-                while not self._unread:
-                    self._arrived.clear()
-                    await self._arrived.wait()
-        except TimeoutError:
+
+        def describe() -> str:
             last = self.last
             seen = f"the last was {last.body!r}" if last else "none yet"
-            raise TimeoutError(
+            return (
                 f"The service sent {self.number} no new SMS within {timeout} s"
                 f" ({len(self.received)} received; {seen})"
-            ) from None
-        return self._unread.popleft()
+            )
+
+        return await self._inbox.next(timeout, describe)
 
     def _receive(self, sms: SentSms) -> None:
         self.received.append(sms)
-        self._unread.append(sms)
-        self._arrived.set()
+        self._inbox.put(sms)
 
 
 class TwilioSmsEmulator(LocalServer):
