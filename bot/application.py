@@ -20,8 +20,10 @@ from bot.handlers.answers import answer_text, press_button, share_contact
 from bot.handlers.commands import COMMANDS, run_command
 from bot.handlers.errors import report_error
 from bot.handlers.inbound import CONVERSATION_KEY
+from bot.rate_limiter import PacedRateLimiter
 from bot.update_processor import PerChatUpdateProcessor
 from polls.i18n import N_, translator
+from polls.pacing import Pacer
 
 COMMAND_DESCRIPTIONS = {
     "start": N_("start or continue"),
@@ -41,6 +43,7 @@ def build_application(
     conversation: Conversation,
     base_url: str,
     polling: bool,
+    pacer: Pacer,
     connection_pool_size: int = 100,
 ) -> Application:  # type: ignore[type-arg]
     """The bot: long polling when ``polling``, else fed by our webhook route."""
@@ -51,6 +54,7 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor())
         .request(AiohttpRequest(connection_pool_size=connection_pool_size))
         .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=60.0))
+        .rate_limiter(PacedRateLimiter(pacer))
     )
     if not polling:
         builder = builder.updater(None)

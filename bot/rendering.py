@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import (
@@ -14,14 +13,13 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden
 
 from polls.messages import Outbound
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_DATA_LIMIT = 64
-RETRIES_ON_FLOOD = 2
 
 
 def keyboard(
@@ -43,20 +41,6 @@ def keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-async def _with_flood_retry(call, *args, **kwargs):  # type: ignore[no-untyped-def]
-    """Honour Telegram's retry_after a couple of times before giving up."""
-    for attempt in range(RETRIES_ON_FLOOD + 1):
-        try:
-            return await call(*args, **kwargs)
-        except RetryAfter as flood:
-            if attempt == RETRIES_ON_FLOOD:
-                raise
-            delay = flood.retry_after
-            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
-            await asyncio.sleep(seconds)
-    return None
-
-
 async def send_replies(
     bot: Bot, chat_id: int, messages: list[Outbound], pressed: Message | None = None
 ) -> None:
@@ -67,17 +51,14 @@ async def send_replies(
             if message.updates_pressed:
                 if pressed is None or not isinstance(markup, InlineKeyboardMarkup | None):
                     continue
-                await _with_flood_retry(
-                    bot.edit_message_text,
+                await bot.edit_message_text(
                     message.text,
                     chat_id=chat_id,
                     message_id=pressed.message_id,
                     reply_markup=markup,
                 )
             else:
-                await _with_flood_retry(
-                    bot.send_message, chat_id, message.text, reply_markup=markup
-                )
+                await bot.send_message(chat_id, message.text, reply_markup=markup)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 continue

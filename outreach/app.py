@@ -29,6 +29,7 @@ from outreach.sms.twilio_channel import TwilioSmsChannel
 from outreach.sms.webhooks import INBOUND_PATH, STATUS_PATH, TwilioWebhooks
 from outreach.survey_catalogue import SurveyCatalogue, survey_files
 from polls.keywords import DEFAULT_KEYWORDS, Keyword, Keywords
+from polls.pacing import Pacer
 from storage.database import Database
 from storage.instance_secrets import InstanceSecretRepository
 
@@ -107,6 +108,7 @@ async def build_outreach(settings: Settings) -> Outreach:
             conversation=conversation,
             base_url=settings.telegram_api_base_url,
             polling=not settings.webhook_mode,
+            pacer=Pacer(settings.telegram_rate, per_recipient=settings.telegram_chat_rate),
         )
         if settings.webhook_mode:
             secret = settings.telegram_webhook_secret
@@ -124,6 +126,7 @@ async def build_outreach(settings: Settings) -> Outreach:
             from_number=settings.twilio_from_number,
             messaging_service_sid=settings.twilio_messaging_service_sid,
             api_base_url=settings.twilio_api_base_url,
+            pacer=Pacer(settings.sms_rate),
         )
         outreach.sms_webhooks = TwilioWebhooks(
             auth_token=auth_token,

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base_url: str | None = None
+    telegram_rate: float = Field(default=30.0, gt=0, le=1000)
+    """Messages per second to different chats (Telegram allows ~30; up to 1,000 paid)."""
+    telegram_chat_rate: float = Field(default=1.0, gt=0, le=30)
+    sms_rate: float = Field(default=10.0, gt=0, le=1000)
+    """SMS per second from our sender (ask Twilio what your number or service allows)."""
+    sms_segment_price: float = Field(default=0.05, ge=0)
+    """Estimated price of one SMS segment, for campaign previews (in SMS_PRICE_CURRENCY)."""
+    sms_price_currency: str = "USD"
+    timezone: str = "Asia/Baku"
+    """The default time zone of recipients (sending windows), and of cron schedules."""
+    region_timezones: Annotated[dict[str, str], NoDecode] = {}
+    """Time zones of regions whose zone differs: REGION_TIMEZONES=region-a=Asia/Almaty,..."""
     sms_transliterate: bool = False
     """Write every SMS in GSM-7 letters where possible (about half the cost for az and ru)."""
     sms_confirm_standard_opt_out: bool = False
@@ -89,6 +101,16 @@ class Settings(BaseSettings):
     _split_lists = field_validator(
         "languages", "regions", "sms_join_words", "sms_stop_words", "sms_help_words", mode="before"
     )(_comma_list)
+
+    @field_validator("region_timezones", mode="before")
+    @classmethod
+    def _zones(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+            if any(len(p) != 2 for p in pairs):
+                raise ValueError("write REGION_TIMEZONES as region=Zone/Name,region=Zone/Name")
+            return {k.strip(): v.strip() for k, v in pairs}
+        return value
 
     @field_validator("languages")
     @classmethod

@@ -230,3 +230,98 @@ class InstanceSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignRecord(Base):
+    """A broadcast staff defined: its file as JSON, and where it stands."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    """draft, scheduled, paused, cancelled, completed."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignRun(Base):
+    """One firing of a campaign (a recurring one fires many times); fires once per due time."""
+
+    __tablename__ = "campaign_runs"
+    __table_args__ = (UniqueConstraint("campaign_id", "due_at", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    due_at: Mapped[datetime]
+    purpose: Mapped[str] = mapped_column(String(16), default="broadcast")
+    """broadcast, or reminder (an event's reminder to those going)."""
+    status: Mapped[str] = mapped_column(String(16), default="filling")
+    """filling (the outbox is being written), sending, done, cancelled."""
+    total: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One campaign message to one person on one channel: the unit of dispatch.
+
+    pending -> sending (written before the request leaves) -> sent -> delivered,
+    or failed, skipped (cancelled, opted out meanwhile), unknown (the process
+    died while the request was out: never resent automatically).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("run_id", "respondent_id"),
+        Index("ix_outbox_due", "channel", "status", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("campaign_runs.id", ondelete="CASCADE"))
+    campaign_id: Mapped[str] = mapped_column(String(40), index=True)
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EventRsvp(Base):
+    """A person's answer to an event invitation; beyond capacity they wait in line."""
+
+    __tablename__ = "event_rsvps"
+
+    campaign_id: Mapped[str] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    response: Mapped[str] = mapped_column(String(8))
+    """going, maybe, no."""
+    waitlisted: Mapped[bool] = mapped_column(default=False)
+    responded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RespondentTag(Base):
+    """A label staff give people (a school, a youth club), for choosing audiences."""
+
+    __tablename__ = "respondent_tags"
+
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)

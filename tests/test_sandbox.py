@@ -65,6 +65,7 @@ async def sandbox_service(database_url: str) -> AsyncIterator[tuple[Outreach, st
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         surveys_dir=EXAMPLE_SURVEYS,
+        telegram_chat_rate=30,
         port=port,
     )
     async with Sandbox() as sandbox:
@@ -144,6 +145,7 @@ async def test_a_real_deployment_has_no_sandbox(database_url: str) -> None:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         surveys_dir=EXAMPLE_SURVEYS,
+        telegram_chat_rate=30,
         port=port,
     )
     async with (

@@ -91,6 +91,7 @@ def sandbox_url(database_url: str) -> Iterator[str]:
                 _env_file=None,  # type: ignore[call-arg]
                 database_url=database_url,
                 surveys_dir=EXAMPLE_SURVEYS,
+                telegram_chat_rate=30,
                 port=port,
             )
             async with running(sandbox.settings_for(settings, base), "127.0.0.1", port, sandbox):

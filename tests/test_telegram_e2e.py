@@ -56,6 +56,7 @@ def make_settings(database_url: str, emulator: TelegramBotApiEmulator) -> Callab
             pseudonym_secret=SecretStr(PSEUDONYM_SECRET),
             surveys_dir=EXAMPLE_SURVEYS,
             port=port,
+            telegram_chat_rate=30,  # pacing has its own tests; here it would only slow things
         )
 
     return build

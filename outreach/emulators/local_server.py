@@ -86,7 +86,7 @@ class TokenBucket:
         """Refill, then the seconds until one token is available (0 when one is)."""
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+        return 0.0 if self.tokens >= 1.0 - 1e-9 else (1.0 - self.tokens) / self.rate
 
     def take(self, now: float) -> bool:
         """Spend a token if one is available."""

@@ -20,6 +20,7 @@ from twilio.rest import Client
 
 from polls.errors import SendError
 from polls.messages import Channel
+from polls.pacing import Pacer
 from polls.sms_text import SmsCost, sms_cost
 from storage.database import Database
 from storage.models import OutboundMessage, utcnow
@@ -65,6 +66,7 @@ class TwilioSmsChannel:
         from_number: str | None = None,
         messaging_service_sid: str | None = None,
         api_base_url: str | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         if not (from_number or messaging_service_sid):
             raise ValueError("a sender is needed: a From number or a messaging service")
@@ -75,6 +77,7 @@ class TwilioSmsChannel:
         self._service = messaging_service_sid
         self._api_base_url = api_base_url
         self.status_callback_url = status_callback_url
+        self.pacer = pacer or Pacer(None)
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
 
@@ -91,9 +94,18 @@ class TwilioSmsChannel:
         self._http = self._client = None
 
     async def send(
-        self, to: str, body: str, *, purpose: str = "reply", despite_opt_out: bool = False
+        self,
+        to: str,
+        body: str,
+        *,
+        purpose: str = "reply",
+        despite_opt_out: bool = False,
+        bulk: bool = False,
     ) -> str:
-        """Send one SMS; returns Twilio's MessageSid or raises SendError."""
+        """Send one SMS; returns Twilio's MessageSid or raises SendError.
+
+        ``bulk`` (campaigns) gives way to replies at the sender's pace.
+        """
         if self._client is None:
             raise RuntimeError("TwilioSmsChannel.start() was not called")
         if not despite_opt_out:
@@ -107,6 +119,7 @@ class TwilioSmsChannel:
                     reason="opted_out",
                 )
         cost = sms_cost(body)
+        await self.pacer.acquire(to, bulk=bulk)
         sender = {"from_": self._from} if self._from else {"messaging_service_sid": self._service}
         try:
             message = await self._client.messages.create_async(
