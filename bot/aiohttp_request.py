@@ -18,6 +18,14 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+class RequestNotSent(NetworkError):
+    """The request never reached the server (no connection): trying again is safe."""
+
+
+class OutcomeUnknown(TimedOut):
+    """The request left but no answer came back: it may or may not have taken effect."""
+
+
 def _seconds(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
@@ -96,9 +104,11 @@ class AiohttpRequest(BaseRequest):
                 headers={"User-Agent": self.USER_AGENT},
             ) as response:
                 return response.status, await response.read()
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            raise RequestNotSent(f"no connection: {type(error).__name__}") from error
         except TimeoutError as error:
-            raise TimedOut from error
+            raise OutcomeUnknown("no answer in time: the request may have taken effect") from error
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp: {type(error).__name__}: {error}") from error
+            raise OutcomeUnknown(f"connection broke: {type(error).__name__}") from error

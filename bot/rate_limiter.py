@@ -2,7 +2,8 @@
 
 Every message the bot sends, whoever sends it, draws on the credential's pacer
 (30/s overall and 1/s per chat by default). Campaign sends pass
-``rate_limit_args={"bulk": True}`` and give way to replies. A 429 pauses every
+``rate_limit_args={"bulk": True, "paced": True}``: their dispatcher already took
+a slot, giving way to replies. A 429 pauses every
 sender for ``retry_after`` and the request is tried again, a few times.
 """
 
@@ -52,7 +53,10 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
-        paced = endpoint in SENDING
+        # A campaign dispatcher takes its slot from the same pacer before it marks a
+        # message as being sent; such a request must not take a second one.
+        already_paced = bool(rate_limit_args and rate_limit_args.get("paced"))
+        paced = endpoint in SENDING and not already_paced
         for attempt in range(self.max_retries + 1):
             if paced:
                 await self.pacer.acquire(data.get("chat_id"), bulk=bulk)

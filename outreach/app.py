@@ -14,22 +14,29 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from telegram.ext import Application
 
 from bot.application import ALLOWED_UPDATES, build_application, publish_commands
+from bot.campaign_sender import send_campaign_message
 from bot.webhook import telegram_webhook_route
+from outreach.campaigns.dispatcher import ChannelRoute, Dispatcher
+from outreach.campaigns.scheduler import CampaignScheduler
 from outreach.conversation import ConversationConfig, ConversationService
 from outreach.sandbox.api import SANDBOX_KEY, SandboxApi
 from outreach.sandbox.runtime import Sandbox
 from outreach.settings import Settings
+from outreach.sms.rendering import sms_bodies
 from outreach.sms.twilio_channel import TwilioSmsChannel
 from outreach.sms.webhooks import INBOUND_PATH, STATUS_PATH, TwilioWebhooks
 from outreach.survey_catalogue import SurveyCatalogue, survey_files
 from polls.keywords import DEFAULT_KEYWORDS, Keyword, Keywords
+from polls.messages import Outbound
 from polls.pacing import Pacer
+from storage.campaigns import DueMessage
 from storage.database import Database
 from storage.instance_secrets import InstanceSecretRepository
 
@@ -51,6 +58,8 @@ class Outreach:
     telegram_route: Handler | None = None
     sms: TwilioSmsChannel | None = None
     sms_webhooks: TwilioWebhooks | None = None
+    dispatcher: Dispatcher | None = None
+    scheduler: CampaignScheduler | None = None
 
 
 def webhook_path(settings: Settings) -> str:
@@ -101,14 +110,23 @@ async def build_outreach(settings: Settings) -> Outreach:
         ),
     )
     outreach = Outreach(settings, db, catalogue, conversation)
+    routes: dict[str, ChannelRoute] = {}
     token = settings.token()
     if token:
-        outreach.telegram = build_application(
+        telegram_pacer = Pacer(settings.telegram_rate, per_recipient=settings.telegram_chat_rate)
+        application = outreach.telegram = build_application(
             token=token,
             conversation=conversation,
             base_url=settings.telegram_api_base_url,
             polling=not settings.webhook_mode,
-            pacer=Pacer(settings.telegram_rate, per_recipient=settings.telegram_chat_rate),
+            pacer=telegram_pacer,
+        )
+
+        async def send_telegram(message: DueMessage, outbound: Outbound) -> str:
+            return await send_campaign_message(application.bot, int(message.address), outbound)
+
+        routes["telegram"] = ChannelRoute(
+            "telegram", f"telegram:{token.split(':')[0]}", telegram_pacer, send_telegram
         )
         if settings.webhook_mode:
             secret = settings.telegram_webhook_secret
@@ -138,6 +156,23 @@ async def build_outreach(settings: Settings) -> Outreach:
             phone_region=settings.default_phone_region,
             language=settings.default_language,
         )
+        sms = outreach.sms
+
+        async def send_sms(message: DueMessage, outbound: Outbound) -> str:
+            body = sms_bodies(
+                [outbound], language=message.language, gsm_letters=settings.sms_transliterate
+            )[0]
+            return await sms.send(message.address, body, purpose="campaign", bulk=True, paced=True)
+
+        sender = settings.twilio_from_number or settings.twilio_messaging_service_sid
+        routes["sms"] = ChannelRoute("sms", f"sms:{sender}", sms.pacer, send_sms)
+    outreach.dispatcher = Dispatcher(db, routes, zone=ZoneInfo(settings.timezone))
+    outreach.scheduler = CampaignScheduler(
+        db,
+        outreach.dispatcher,
+        zones=settings.region_timezones,
+        default_zone=settings.timezone,
+    )
     return outreach
 
 
@@ -220,12 +255,19 @@ def create_web_app(settings: Settings, sandbox: Sandbox | None = None) -> web.Ap
         if outreach.sms is not None:
             await outreach.sms.start()
         await start_telegram(outreach)
+        if outreach.dispatcher is not None and outreach.scheduler is not None:
+            await outreach.dispatcher.start()
+            await outreach.scheduler.start()
         app[OUTREACH_KEY] = outreach
 
     async def on_cleanup(app: web.Application) -> None:
         outreach = app.get(OUTREACH_KEY)
         if outreach is None:
             return
+        if outreach.scheduler is not None:
+            await outreach.scheduler.stop()
+        if outreach.dispatcher is not None:
+            await outreach.dispatcher.stop()
         await stop_telegram(outreach)
         if outreach.sms_webhooks is not None:
             await outreach.sms_webhooks.close()

@@ -308,6 +308,19 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 
 
 def _load_text(text: str, source: str) -> tuple[Survey, Mapping[str, int]]:
+    data, lines, problems = read_yaml(text, source)
+    return _parse(data, source, lines, problems), lines
+
+
+def read_yaml(
+    text: str, source: str, *, what: str = "survey"
+) -> tuple[object, dict[str, int], list[SurveyProblem]]:
+    """The document in ``text``, the YAML line of each path, and problems found on the way.
+
+    Those problems (a key given twice) do not stop reading; the caller adds them to
+    its own. Unreadable YAML raises :class:`SurveyFileError`. ``what`` names the
+    kind of file in messages ("survey", "campaign").
+    """
     problems: list[SurveyProblem] = []
     loader: _Loader | None = None
     try:
@@ -329,20 +342,20 @@ def _load_text(text: str, source: str) -> tuple[Survey, Mapping[str, int]]:
         )
         raise SurveyFileError([SurveyProblem(source, "", message, line)]) from exc
     except yaml.MarkedYAMLError as exc:
-        raise SurveyFileError([_syntax_problem(exc, source)]) from exc
+        raise SurveyFileError([_syntax_problem(exc, source, what)]) from exc
     except yaml.YAMLError as exc:
         message = f"invalid YAML ({exc}): check the file's syntax"
         raise SurveyFileError([SurveyProblem(source, "", message)]) from exc
     except RecursionError as exc:
-        message = "the document is nested too deeply: a survey needs only a few levels"
+        message = f"the document is nested too deeply: a {what} needs only a few levels"
         raise SurveyFileError([SurveyProblem(source, "", message)]) from exc
     finally:
         if loader is not None:
             loader.dispose()
-    return _parse(data, source, lines, problems), lines
+    return data, lines, problems
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> SurveyProblem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, source: str, noun: str = "survey") -> SurveyProblem:
     mark = exc.problem_mark or exc.context_mark
     what = exc.problem or exc.context or "unreadable YAML"
     if exc.context and exc.problem:
@@ -352,13 +365,13 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> SurveyProblem:
         else:
             what += f" ({exc.context})"
     if isinstance(exc, ConstructorError) and "for the tag" in what:
-        fix = "remove the '!' tag: survey files use plain YAML values"
+        fix = f"remove the '!' tag: {noun} files use plain YAML values"
     elif isinstance(exc, ConstructorError) and "unhashable" in what:
         fix = "use plain text as the field name"
     elif isinstance(exc, ConstructorError):
         fix = "correct the value, or put it in quotes to keep it as text"
     elif "another document" in what:
-        fix = "keep one survey per file and remove the extra '---'"
+        fix = f"keep one {noun} per file and remove the extra '---'"
     else:
         fix = "check the indentation (spaces, not tabs), colons and quotes here"
     return SurveyProblem(
@@ -1400,3 +1413,18 @@ def _jsonable(value: object) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+# --------------------------------------------------------------------------- shared machinery
+# Public names for other definition files validated the same way (polls.campaign).
+# read_yaml (above) gives the document and its lines.
+
+DocumentChecker = _Checker
+"""Collects problems with paths and lines; checks shapes, ids, localized texts, date-times."""
+read_file_text = _read_text
+closest = _closest
+describe = _found
+text_fix = _text_fix
+listing = _listing
+join_path = _join
+jsonable = _jsonable

@@ -16,16 +16,19 @@ in one transaction without blocking the event loop:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -156,6 +159,30 @@ class Database:
     def _read_only(self, work: Work[T]) -> T:
         with self._reads() as session:  # closing rolls back and keeps loaded objects usable
             return work(session)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str, *, retry_every: float = 2.0) -> AsyncIterator[None]:
+        """Hold a lock named ``name`` across processes for the block; wait until it is free.
+
+        PostgreSQL: a session advisory lock on a connection of its own, released by
+        the server if this process dies, so another takes over within ``retry_every``.
+        SQLite serves one process: nothing to take.
+        """
+        if self._async_engine is None:
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        async with self._async_engine.connect() as connection:
+            while not await connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}):
+                await connection.rollback()
+                await asyncio.sleep(retry_every)
+            await connection.commit()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await connection.commit()
 
     async def migrate(self) -> None:
         """Apply every Alembic migration not yet applied."""

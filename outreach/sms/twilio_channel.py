@@ -22,6 +22,7 @@ from polls.errors import SendError
 from polls.messages import Channel
 from polls.pacing import Pacer
 from polls.sms_text import SmsCost, sms_cost
+from storage.campaigns import CampaignRepository
 from storage.database import Database
 from storage.models import OutboundMessage, utcnow
 from storage.respondents import RespondentRepository
@@ -101,10 +102,12 @@ class TwilioSmsChannel:
         purpose: str = "reply",
         despite_opt_out: bool = False,
         bulk: bool = False,
+        paced: bool = False,
     ) -> str:
         """Send one SMS; returns Twilio's MessageSid or raises SendError.
 
-        ``bulk`` (campaigns) gives way to replies at the sender's pace.
+        ``bulk`` (campaigns) gives way to replies at the sender's pace; ``paced``:
+        the caller already took a slot from :attr:`pacer`.
         """
         if self._client is None:
             raise RuntimeError("TwilioSmsChannel.start() was not called")
@@ -119,7 +122,8 @@ class TwilioSmsChannel:
                     reason="opted_out",
                 )
         cost = sms_cost(body)
-        await self.pacer.acquire(to, bulk=bulk)
+        if not paced:
+            await self.pacer.acquire(to, bulk=bulk)
         sender = {"from_": self._from} if self._from else {"messaging_service_sid": self._service}
         try:
             message = await self._client.messages.create_async(
@@ -130,12 +134,18 @@ class TwilioSmsChannel:
             await self.db.write_batched(lambda s: self._record_refusal(s, to, purpose, error, cost))
             logger.warning("SMS not sent: %s", error)
             raise error from refused
-        except (aiohttp.ClientError, TimeoutError) as broken:
-            # The request may or may not have reached Twilio: the outcome is unknown.
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as unsent:
             raise SendError(
-                f"no answer from Twilio ({type(broken).__name__}): the SMS may or may not be sent",
+                f"no connection to Twilio ({type(unsent).__name__}): nothing was sent",
                 retryable=True,
                 reason="provider",
+            ) from unsent
+        except (aiohttp.ClientError, TimeoutError) as broken:
+            # The request left but no answer came: Twilio may have sent the SMS.
+            raise SendError(
+                f"no answer from Twilio ({type(broken).__name__}): the SMS may or may not be sent",
+                retryable=False,
+                reason="unknown",
             ) from broken
         sid = str(message.sid)
         status = str(message.status or "queued")
@@ -211,6 +221,7 @@ def record_status(session: Session, *, sid: str, status: str, error_code: int | 
     )
     if row is None:
         return False
+    CampaignRepository(session).mark_delivered(channel=SMS, provider_id=sid, status=status)
     if STATUS_ORDER.get(status, -1) > STATUS_ORDER.get(row["status"], -1):
         connection.execute(
             update(OUTBOUND)

@@ -1,0 +1,1 @@
+"""Campaigns: scheduled broadcasts to chosen audiences, paced, through a durable outbox."""

@@ -1,0 +1,158 @@
+"""Who a campaign reaches: the people matching its audience, streamed in pages.
+
+Only people who consented, did not erase themselves, and can be reached on an
+allowed channel (not opted out, not unreachable) are included. A person with
+both Telegram and SMS gets one message, on Telegram (it costs nothing). Pages
+are keyed by respondent id, so memory stays flat whatever the audience size and
+a fill interrupted half-way resumes after the last person written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import ChannelIdentity, Respondent, RespondentTag, SurveySession
+
+RESPONDENTS = cast(Table, Respondent.__table__)
+IDENTITIES = cast(Table, ChannelIdentity.__table__)
+TAGS = cast(Table, RespondentTag.__table__)
+SESSIONS = cast(Table, SurveySession.__table__)
+
+CHANNEL_PREFERENCE = ("telegram", "sms")
+"""Where a person is reachable on several channels, the first of these is used."""
+
+
+@dataclass(frozen=True)
+class AudienceFilter:
+    """What ``polls.campaign.Audience`` says, as the query needs it."""
+
+    channels: Sequence[str] = CHANNEL_PREFERENCE
+    languages: Sequence[str] = ()
+    regions: Sequence[str] = ()
+    age_bands: Sequence[str] = ()
+    genders: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    joined_after: Any = None
+    joined_before: Any = None
+    answered: Sequence[str] = ()
+    not_answered: Sequence[str] = ()
+    respondent_ids: Sequence[int] | None = None
+    """Only these people (an event's reminder goes to those going)."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    respondent_id: int
+    channel: str
+    address: str
+    language: str | None
+    region: str | None
+
+
+def _reachable(channels: Sequence[str]) -> Any:
+    return and_(
+        IDENTITIES.c.respondent_id == RESPONDENTS.c.id,
+        IDENTITIES.c.channel.in_(channels),
+        IDENTITIES.c.opted_out_at.is_(None),
+        IDENTITIES.c.unreachable_at.is_(None),
+    )
+
+
+def _conditions(audience: AudienceFilter) -> list[Any]:
+    r = RESPONDENTS.c
+    conditions: list[Any] = [
+        r.consent_at.is_not(None),
+        r.erased_at.is_(None),
+        exists().where(_reachable(audience.channels)),
+    ]
+    if audience.languages:
+        conditions.append(r.language.in_(audience.languages))
+    if audience.regions:
+        conditions.append(r.region.in_(audience.regions))
+    if audience.age_bands:
+        conditions.append(r.age_band.in_(audience.age_bands))
+    if audience.genders:
+        conditions.append(r.gender.in_(audience.genders))
+    if audience.joined_after is not None:
+        conditions.append(r.created_at >= audience.joined_after)
+    if audience.joined_before is not None:
+        conditions.append(r.created_at < audience.joined_before)
+    if audience.tags:
+        conditions.append(
+            exists().where(TAGS.c.respondent_id == r.id, TAGS.c.tag.in_(audience.tags))
+        )
+    completed = and_(SESSIONS.c.respondent_id == r.id, SESSIONS.c.status == "completed")
+    if audience.answered:
+        conditions.append(exists().where(completed, SESSIONS.c.survey_id.in_(audience.answered)))
+    if audience.not_answered:
+        conditions.append(
+            ~exists().where(completed, SESSIONS.c.survey_id.in_(audience.not_answered))
+        )
+    if audience.respondent_ids is not None:
+        conditions.append(r.id.in_(audience.respondent_ids))
+    return conditions
+
+
+def audience_size(session: Session, audience: AudienceFilter) -> int:
+    """How many people the audience reaches (each counted once)."""
+    query = select(func.count()).select_from(RESPONDENTS).where(*_conditions(audience))
+    return int(session.execute(query).scalar() or 0)
+
+
+def stream_audience(
+    session: Session, audience: AudienceFilter, *, after_id: int = 0, page: int = 1000
+) -> Iterator[list[Recipient]]:
+    """The audience in pages of people, by increasing respondent id, one channel each."""
+    r = RESPONDENTS.c
+    conditions = _conditions(audience)
+    connection = session.connection()
+    preference = {channel: rank for rank, channel in enumerate(CHANNEL_PREFERENCE)}
+    while True:
+        ids = list(
+            connection.execute(
+                select(r.id).where(r.id > after_id, *conditions).order_by(r.id).limit(page)
+            ).scalars()
+        )
+        if not ids:
+            return
+        rows = connection.execute(
+            select(r.id, r.language, r.region, IDENTITIES.c.channel, IDENTITIES.c.address)
+            .join(IDENTITIES, _reachable(audience.channels))
+            .where(r.id.in_(ids))
+        ).all()
+        chosen: dict[int, Any] = {}
+        for row in rows:
+            best = chosen.get(row.id)
+            if best is None or preference.get(row.channel, 9) < preference.get(best.channel, 9):
+                chosen[row.id] = row
+        yield [
+            Recipient(row.id, row.channel, row.address, row.language, row.region)
+            for row in (chosen[i] for i in ids if i in chosen)
+        ]
+        after_id = ids[-1]
+
+
+def channel_language_counts(
+    session: Session, audience: AudienceFilter
+) -> dict[tuple[str, str | None], int]:
+    """Audience size per (channel, language), as it would be sent."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for page in stream_audience(session, audience, page=5000):
+        for recipient in page:
+            key = (recipient.channel, recipient.language)
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+__all__ = [
+    "AudienceFilter",
+    "Recipient",
+    "audience_size",
+    "channel_language_counts",
+    "stream_audience",
+]
