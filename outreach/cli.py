@@ -375,3 +375,200 @@ def sms_survey_cost(path: Path) -> None:
         table.add_row("[bold]total[/bold]", language, str(before), str(after))
     console.print(table)
     console.print("Set sms_transliterate: true in the survey file to send it transliterated.")
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def _manager(database: Database, settings: Settings) -> Any:
+    from outreach.campaigns.manage import CampaignManager
+
+    return CampaignManager(
+        database,
+        zone=settings.timezone,
+        segment_price=settings.sms_segment_price,
+        currency=settings.sms_price_currency,
+        transliterate=settings.sms_transliterate,
+    )
+
+
+def _with_manager(work: Any) -> Any:
+    """Run ``work(manager)`` against a migrated database; errors become clean messages."""
+    settings = load_settings()
+
+    async def run() -> Any:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+            return await work(_manager(database, settings))
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except OutreachError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.group()
+def campaign() -> None:
+    """Broadcasts: announcements, survey invitations, events."""
+
+
+@campaign.command("create")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def campaign_create(path: Path) -> None:
+    """Store a campaign file as a draft (a draft can be replaced; a scheduled one cannot)."""
+
+    async def work(manager: Any) -> Any:
+        return await manager.create(path)
+
+    created, new = _with_manager(work)
+    state = "created" if new else "replaced"
+    console.print(f"Campaign {created.id} {state} as a draft.")
+    console.print(f"Next: outreach campaign preview {created.id}", highlight=False)
+
+
+@campaign.command("preview")
+@click.argument("campaign_id")
+def campaign_preview(campaign_id: str) -> None:
+    """Audience size per channel and language, each message as sent, SMS segments and cost."""
+
+    async def work(manager: Any) -> Any:
+        return await manager.preview(campaign_id)
+
+    preview = _with_manager(work)
+    console.print(f"[bold]{preview.campaign.name}[/bold] ({preview.campaign.kind.value})")
+    console.print(f"Reaches {preview.total} people, each on one channel.")
+    table = Table(title_justify="left")
+    for column in ("channel", "language", "people", "SMS encoding", "segments each"):
+        table.add_column(column)
+    for sample in preview.samples:
+        table.add_row(
+            sample.channel,
+            sample.language,
+            str(sample.recipients),
+            sample.sms.encoding.value if sample.sms else "",
+            str(sample.sms.segments) if sample.sms else "",
+        )
+    console.print(table)
+    if preview.sms_segments:
+        console.print(
+            f"SMS: {preview.sms_segments} segments, about "
+            f"{preview.estimated_cost:.2f} {preview.currency} "
+            f"(at {load_settings().sms_segment_price} a segment: SMS_SEGMENT_PRICE)"
+        )
+    for sample in preview.samples:
+        console.rule(f"{sample.channel} · {sample.language}")
+        console.print(sample.text, highlight=False, markup=False)
+
+
+def _move(verb: str, campaign_id: str) -> Any:
+    async def work(manager: Any) -> Any:
+        return await getattr(manager, verb)(campaign_id)
+
+    return _with_manager(work)
+
+
+@campaign.command("schedule")
+@click.argument("campaign_id")
+def campaign_schedule(campaign_id: str) -> None:
+    """Let it go: now, at its time, or on its cron times (the running service sends it)."""
+    _move("schedule", campaign_id)
+    console.print(f"Campaign {campaign_id} is scheduled.")
+    console.print(f"Follow it: outreach campaign status {campaign_id} --watch", highlight=False)
+
+
+@campaign.command("pause")
+@click.argument("campaign_id")
+def campaign_pause(campaign_id: str) -> None:
+    """Hold the messages not yet sent."""
+    _move("pause", campaign_id)
+    console.print(f"Campaign {campaign_id} is paused.")
+
+
+@campaign.command("resume")
+@click.argument("campaign_id")
+def campaign_resume(campaign_id: str) -> None:
+    """Send the held messages again."""
+    _move("resume", campaign_id)
+    console.print(f"Campaign {campaign_id} goes on.")
+
+
+@campaign.command("cancel")
+@click.argument("campaign_id")
+def campaign_cancel(campaign_id: str) -> None:
+    """Stop it for good; messages not yet sent are skipped."""
+    skipped = _move("cancel", campaign_id)
+    console.print(f"Campaign {campaign_id} is cancelled; {skipped} messages were not sent.")
+
+
+@campaign.command("list")
+def campaign_list() -> None:
+    """Every campaign, where it stands, and its messages by status."""
+
+    async def work(manager: Any) -> Any:
+        return await manager.list()
+
+    rows = _with_manager(work)
+    table = Table(title_justify="left")
+    for column in (
+        "id",
+        "kind",
+        "status",
+        "pending",
+        "sent",
+        "delivered",
+        "failed",
+        "skipped",
+        "unknown",
+    ):
+        table.add_column(column)
+    for stored, counts in rows:
+        table.add_row(
+            stored.campaign.id,
+            stored.campaign.kind.value,
+            stored.status,
+            *(
+                str(counts[s])
+                for s in ("pending", "sent", "delivered", "failed", "skipped", "unknown")
+            ),
+        )
+    console.print(table)
+
+
+@campaign.command("status")
+@click.argument("campaign_id")
+@click.option("--watch", is_flag=True, help="Keep a live progress bar until it is done.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def campaign_status(campaign_id: str, watch: bool, as_json: bool) -> None:
+    """Messages by status: pending, sent, delivered, failed, skipped, unknown."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    async def once(manager: Any) -> Any:
+        return await manager.status(campaign_id)
+
+    if not watch:
+        stored, counts = _with_manager(once)
+        if as_json:
+            click.echo(json.dumps({"campaign": campaign_id, "status": stored.status, **counts}))
+            return
+        console.print(f"{campaign_id}: {stored.status}")
+        console.print("  ".join(f"{k}: {v}" for k, v in counts.items()))
+        return
+
+    async def follow(manager: Any) -> None:
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[line]}"))
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(campaign_id, total=None, line="")
+            while True:
+                stored, counts = await manager.status(campaign_id)
+                total = sum(counts.values())
+                done = total - counts["pending"] - counts["sending"]
+                line = "  ".join(f"{k} {v}" for k, v in counts.items() if v)
+                progress.update(task, total=total or None, completed=done, line=line)
+                if stored.status in ("completed", "cancelled") or (total and done == total):
+                    break
+                await asyncio.sleep(1.0)
+
+    _with_manager(follow)
