@@ -8,6 +8,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -59,6 +60,9 @@ async def send_replies(
                 )
             else:
                 await bot.send_message(chat_id, message.text, reply_markup=markup)
+            if message.document is not None:
+                name, content = message.document
+                await bot.send_document(chat_id, InputFile(content, filename=name))
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 continue

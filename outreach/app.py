@@ -78,6 +78,15 @@ def sms_keywords(settings: Settings) -> Keywords:
     return Keywords({k: configured[k] or DEFAULT_KEYWORDS[k] for k in Keyword})
 
 
+async def resolve_pseudonym_secret(settings: Settings, db: Database) -> str:
+    """PSEUDONYM_SECRET, or the one this deployment made and keeps in its database."""
+    if settings.pseudonym_secret:
+        return settings.pseudonym_secret.get_secret_value()
+    return await db.write(
+        lambda session: InstanceSecretRepository(session).get_or_create(name=PSEUDONYM_SECRET_NAME)
+    )
+
+
 async def build_outreach(settings: Settings) -> Outreach:
     """Migrate, load surveys and wire the services (nothing is started)."""
     db = Database(settings.database_url)
@@ -88,14 +97,7 @@ async def build_outreach(settings: Settings) -> Outreach:
         logger.info("surveys loaded: %s", ", ".join(f"{s} v{v}" for s, v, _ in loaded) or "none")
     else:
         logger.warning("SURVEYS_DIR %s is not a folder: no surveys loaded", settings.surveys_dir)
-    if settings.pseudonym_secret:
-        pseudonym_secret = settings.pseudonym_secret.get_secret_value()
-    else:
-        pseudonym_secret = await db.write(
-            lambda session: InstanceSecretRepository(session).get_or_create(
-                name=PSEUDONYM_SECRET_NAME
-            )
-        )
+    pseudonym_secret = await resolve_pseudonym_secret(settings, db)
     conversation = ConversationService(
         db,
         catalogue,

@@ -511,30 +511,16 @@ def campaign_list() -> None:
         return await manager.list()
 
     rows = _with_manager(work)
-    table = Table(title_justify="left")
-    for column in (
-        "id",
-        "kind",
-        "status",
-        "pending",
-        "sent",
-        "delivered",
-        "failed",
-        "skipped",
-        "unknown",
-    ):
-        table.add_column(column)
+    if not rows:
+        console.print("No campaigns yet: outreach campaign create FILE")
     for stored, counts in rows:
-        table.add_row(
-            stored.campaign.id,
-            stored.campaign.kind.value,
-            stored.status,
-            *(
-                str(counts[s])
-                for s in ("pending", "sent", "delivered", "failed", "skipped", "unknown")
-            ),
+        shown = ", ".join(f"{status} {count}" for status, count in counts.items() if count)
+        console.print(
+            f"{stored.campaign.id}  {stored.campaign.kind.value}  {stored.status}"
+            + (f"  ({shown})" if shown else ""),
+            highlight=False,
+            markup=False,
         )
-    console.print(table)
 
 
 @campaign.command("status")
@@ -572,3 +558,62 @@ def campaign_status(campaign_id: str, watch: bool, as_json: bool) -> None:
                 await asyncio.sleep(1.0)
 
     _with_manager(follow)
+
+
+@main.group()
+def events() -> None:
+    """Event invitations and their answers."""
+
+
+@events.command("attendees")
+@click.argument("campaign_id")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+def events_attendees(campaign_id: str, out: Path | None) -> None:
+    """Who answered an event invitation, as CSV: participant codes, never names or numbers."""
+    import csv
+    import io
+
+    from outreach.app import resolve_pseudonym_secret
+    from polls.pseudonym import pseudonymous_id
+    from storage.events import EventRepository
+
+    settings = load_settings()
+
+    async def run() -> tuple[list[dict[str, object]], str]:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+            rows = await database.read(
+                lambda s: EventRepository(s).attendees(campaign_id=campaign_id)
+            )
+            return rows, await resolve_pseudonym_secret(settings, database)
+        finally:
+            await database.dispose()
+
+    rows, secret = asyncio.run(run())
+    buffer = io.StringIO()
+    columns = [
+        "participant",
+        "response",
+        "waitlisted",
+        "responded_at",
+        "channel",
+        "language",
+        "region",
+        "age_band",
+    ]
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                "participant": pseudonymous_id(secret, int(str(row["respondent_id"]))),
+                **{key: row[key] for key in columns[1:]},
+            }
+        )
+    if out is None:
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        out.write_text(buffer.getvalue(), encoding="utf-8")
+        going = sum(1 for r in rows if r["response"] == "going" and not r["waitlisted"])
+        console.print(f"{len(rows)} answers ({going} going) written to {out}")

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import personal_data
+from outreach import events, personal_data
 from outreach.survey_catalogue import SurveyCatalogue
 from polls import dialogue
 from polls.dialogue import Style
@@ -190,6 +190,9 @@ class Turn:
                 return self._set_language(rest)
             if prefix == "forget":
                 return personal_data.forget(self, rest)
+            if prefix == "rsvp":
+                campaign_id, _sep, response = rest.rpartition(":")
+                return events.rsvp(self, campaign_id, response)
         if self.respondent is None:
             return self._begin_onboarding(then=None)
         flow = self.flow
@@ -197,6 +200,10 @@ class Turn:
             return self._onboarding_input(flow)
         if flow and flow["flow"] == SURVEY:
             return self._survey_input(flow)
+        if inbound.kind is InboundKind.TEXT and self.onboarded:
+            answered = events.sms_rsvp(self)
+            if answered is not None:
+                return answered
         if flow and flow["flow"] == MENU and inbound.kind is InboundKind.TEXT:
             return self._menu_input(flow)
         if inbound.kind is InboundKind.BUTTON:
@@ -245,6 +252,9 @@ class Turn:
             survey, state = self._flow_survey(flow)
             prompt = self.prompt(survey, state, note=self._("Let's continue."))
             return out + ([prompt] if prompt else [])
+        invited = events.invited_survey(self)
+        if invited is not None:
+            return out + self._open_survey(invited)
         if not out:
             out.append(Outbound(self._("Welcome back!")))
         return out + self._survey_list()

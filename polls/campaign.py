@@ -752,11 +752,13 @@ class _CampaignChecker(DocumentChecker):
         end = DEFAULT_WINDOW_END if end is None else end
         if end <= start:
             relation = "the same as" if end == start else "before"
-            default = "" if m.get("start") is not None else ", the default"
+            given_end = m.get("end") is not None
+            start_note = "" if m.get("start") is not None else ", the default"
+            end_note = "" if given_end else ", the default"
             self.problem(
-                "window.end",
-                f"the window's end ({end:%H:%M}) is {relation} its start "
-                f"({start:%H:%M}{default}): end must be later the same day, a window cannot "
+                "window.end" if given_end else "window.start",
+                f"the window's end ({end:%H:%M}{end_note}) is {relation} its start "
+                f"({start:%H:%M}{start_note}): end must be later the same day, a window cannot "
                 'run across midnight; use hours such as start: "10:00" and end: "20:00"',
             )
             return None

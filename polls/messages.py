@@ -60,6 +60,8 @@ class Outbound:
     updates_pressed: bool = False
     contact_button: str | None = None
     remove_keyboard: bool = False
+    document: tuple[str, bytes] | None = None
+    """A file to send after the text (a calendar entry), as (file name, content)."""
 
     @property
     def flat_buttons(self) -> list[Button]:

@@ -57,14 +57,16 @@ def drip_moment(base: datetime, index: int, total: int, drip_hours: float | None
     """When send ``index`` of ``total`` is due: spread evenly over ``drip_hours`` from ``base``.
 
     ``base + index * drip_hours / total`` (the last send is one step before the
-    end); None: ``base``. Counted in real elapsed time (in UTC), so a drip
-    across a DST change is as long as it says. Returns an aware UTC date-time.
+    end); None: ``base``. An index at or past ``total`` (people who joined after
+    the audience was counted) carries on at the same pace, past the end. Counted
+    in real elapsed time (in UTC), so a drip across a DST change is as long as it
+    says. Returns an aware UTC date-time.
     """
     _require_aware(base, "base")
     if total < 1:
         raise ValueError(f"total must be at least 1, got {total}")
-    if not 0 <= index < total:
-        raise ValueError(f"index must be from 0 to {total - 1}, got {index}")
+    if index < 0:
+        raise ValueError(f"index cannot be negative, got {index}")
     if drip_hours is not None and not drip_hours > 0:
         raise ValueError(f"drip_hours must be more than 0 or None, got {drip_hours}")
     start = base.astimezone(UTC)

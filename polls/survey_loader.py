@@ -1424,7 +1424,6 @@ DocumentChecker = _Checker
 read_file_text = _read_text
 closest = _closest
 describe = _found
-text_fix = _text_fix
 listing = _listing
 join_path = _join
 jsonable = _jsonable

@@ -294,3 +294,22 @@ class CampaignRepository:
 def _stored(row: Any) -> StoredCampaign:
     campaign = parse_campaign(row["definition"], source=f"<stored campaign {row['id']}>")
     return StoredCampaign(campaign, row["status"], row["created_at"], row["updated_at"])
+
+
+def latest_invitation(
+    session: Session, *, respondent_id: int, kind: str, since: datetime
+) -> StoredCampaign | None:
+    """The newest campaign of ``kind`` sent to this person since ``since``, if any."""
+    campaign_id = session.execute(
+        select(OUTBOX.c.campaign_id)
+        .join(CAMPAIGNS, CAMPAIGNS.c.id == OUTBOX.c.campaign_id)
+        .where(
+            OUTBOX.c.respondent_id == respondent_id,
+            OUTBOX.c.status.in_(("sent", "delivered")),
+            OUTBOX.c.updated_at >= since,
+            CAMPAIGNS.c.kind == kind,
+        )
+        .order_by(OUTBOX.c.updated_at.desc(), OUTBOX.c.id.desc())
+        .limit(1)
+    ).scalar()
+    return None if campaign_id is None else CampaignRepository(session).get(campaign_id=campaign_id)

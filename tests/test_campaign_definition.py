@@ -456,6 +456,12 @@ BROKEN: list[tuple[str, Edit, str, str]] = [
         "before its start (10:00, the default)",
     ),
     (
+        "window-start-after-default-end",
+        lambda d: d.update(window={"start": "21:00"}),
+        "window.start",
+        "the window's end (20:00, the default) is before its start (21:00)",
+    ),
+    (
         "window-time-read-as-sexagesimal",
         lambda d: d["window"].update(start=600),
         "window.start",

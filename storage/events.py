@@ -1,0 +1,135 @@
+"""Answers to event invitations: going, maybe, can't; a waiting list past capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ChannelIdentity, EventRsvp, Respondent, utcnow
+
+RSVPS = cast(Table, EventRsvp.__table__)
+
+
+@dataclass(frozen=True)
+class RsvpOutcome:
+    response: str
+    waitlisted: bool
+    promoted: int | None = None
+    """Someone who moved up from the waiting list because a place came free."""
+
+
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def answer(
+        self, *, campaign_id: str, respondent_id: int, response: str, capacity: int | None
+    ) -> RsvpOutcome:
+        """Record (or change) a person's answer; past capacity, 'going' waits in line."""
+        connection = self.session.connection()
+        previous = connection.execute(
+            select(RSVPS.c.response, RSVPS.c.waitlisted).where(
+                RSVPS.c.campaign_id == campaign_id, RSVPS.c.respondent_id == respondent_id
+            )
+        ).first()
+        connection.execute(
+            delete(RSVPS).where(
+                RSVPS.c.campaign_id == campaign_id, RSVPS.c.respondent_id == respondent_id
+            )
+        )
+        waitlisted = False
+        if response == "going":
+            if previous is not None and previous.response == "going":
+                waitlisted = bool(previous.waitlisted)
+            elif capacity is not None:
+                waitlisted = self.going(campaign_id=campaign_id) >= capacity
+        connection.execute(
+            insert(RSVPS),
+            {
+                "campaign_id": campaign_id,
+                "respondent_id": respondent_id,
+                "response": response,
+                "waitlisted": waitlisted,
+                "responded_at": utcnow(),
+            },
+        )
+        promoted = None
+        freed = previous is not None and previous.response == "going" and not previous.waitlisted
+        if freed and response != "going" and capacity is not None:
+            promoted = self._promote(campaign_id)
+        return RsvpOutcome(response, waitlisted, promoted)
+
+    def going(self, *, campaign_id: str) -> int:
+        return int(
+            self.session.connection()
+            .execute(
+                select(func.count()).where(
+                    RSVPS.c.campaign_id == campaign_id,
+                    RSVPS.c.response == "going",
+                    RSVPS.c.waitlisted.is_(False),
+                )
+            )
+            .scalar()
+            or 0
+        )
+
+    def _promote(self, campaign_id: str) -> int | None:
+        """The first in the waiting line takes the free place."""
+        connection = self.session.connection()
+        first = connection.execute(
+            select(RSVPS.c.respondent_id)
+            .where(RSVPS.c.campaign_id == campaign_id, RSVPS.c.waitlisted.is_(True))
+            .order_by(RSVPS.c.responded_at)
+            .limit(1)
+        ).scalar()
+        if first is not None:
+            connection.execute(
+                update(RSVPS)
+                .where(RSVPS.c.campaign_id == campaign_id, RSVPS.c.respondent_id == first)
+                .values(waitlisted=False)
+            )
+        return cast(int | None, first)
+
+    def attendees(self, *, campaign_id: str) -> list[dict[str, object]]:
+        """Everyone who answered, with what staff need to plan: no names, no numbers."""
+        rows = self.session.execute(
+            select(
+                RSVPS.c.respondent_id,
+                RSVPS.c.response,
+                RSVPS.c.waitlisted,
+                RSVPS.c.responded_at,
+                Respondent.language,
+                Respondent.region,
+                Respondent.age_band,
+                func.min(ChannelIdentity.channel),
+            )
+            .join(Respondent, Respondent.id == RSVPS.c.respondent_id)
+            .outerjoin(ChannelIdentity, ChannelIdentity.respondent_id == Respondent.id)
+            .where(RSVPS.c.campaign_id == campaign_id)
+            .group_by(
+                RSVPS.c.respondent_id,
+                RSVPS.c.response,
+                RSVPS.c.waitlisted,
+                RSVPS.c.responded_at,
+                Respondent.language,
+                Respondent.region,
+                Respondent.age_band,
+            )
+            .order_by(RSVPS.c.responded_at)
+        ).all()
+        return [
+            {
+                "respondent_id": row[0],
+                "response": row[1],
+                "waitlisted": row[2],
+                "responded_at": row[3],
+                "language": row[4],
+                "region": row[5],
+                "age_band": row[6],
+                "channel": row[7],
+            }
+            for row in rows
+        ]
