@@ -251,14 +251,15 @@ class CountingEmulator(TelegramBotApiEmulator):
         super().__init__(**kwargs)
         self.taken: list[tuple[float, int]] = []
         """(time.monotonic(), chat id) of every message created."""
-        self.too_many = 0
+        self.refused: list[float] = []
+        """time.monotonic() of every 429 answered."""
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         try:
             message = await super()._send_message(params)
         except Exception as error:
             if getattr(error, "status", None) == 429:
-                self.too_many += 1
+                self.refused.append(time.monotonic())
             raise
         self.taken.append((time.monotonic(), message["chat"]["id"]))
         return message
@@ -346,7 +347,8 @@ async def broadcast(
                 if now - shown >= 2.0:
                     shown = now
                     print(
-                        f"  {len(emulator.taken):>7,} / {people:,} sent, {emulator.too_many} x 429",
+                        f"  {len(emulator.taken):>7,} / {people:,} sent, "
+                        f"{len(emulator.refused)} x 429",
                         flush=True,
                     )
                 await asyncio.sleep(0.02)
@@ -379,7 +381,8 @@ async def broadcast(
         "emulator_limit": emulator_rate,
         "pacer": "off (Pacer(None) on the campaign route)" if unpaced else f"{telegram_rate:g}/s",
         "sent_per_emulator": len(times),
-        "429s": emulator.too_many,
+        "429s": len(emulator.refused),
+        "429s_at_s": [round(t - times[0], 2) for t in emulator.refused[:10]],
         "first_send_after_schedule_s": round(times[0] - scheduled, 2),
         "send_span_s": round(span, 3),
         "overall_rate": round((len(times) - 1) / span, 1) if span > 0 else None,
@@ -408,6 +411,7 @@ def pacing_figures(run: dict[str, Any], limit: float) -> dict[str, Any]:
         "achieved": achieved,
         "ratio": round(achieved / limit, 3) if achieved else None,
         "429s": run["429s"],
+        "429s_at_s": run["429s_at_s"],
         "messages": run["messages"],
         "overall_rate_with_first_second": run["overall_rate"],
         "first_second": run["first_second"],
