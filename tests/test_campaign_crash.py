@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from outreach.emulators.telegram_bot_api import TelegramBotApiEmulator
 from polls.campaign import load_campaign_text
@@ -56,6 +56,10 @@ def populate(session: object, count: int) -> None:
             for i in range(1, count + 1)
         ],
     )
+    if connection.dialect.name == "postgresql":  # explicit ids: move the id sequence on
+        connection.execute(
+            text("SELECT setval(pg_get_serial_sequence('respondents', 'id'), :n)"), {"n": count}
+        )
     repository = CampaignRepository(session)  # type: ignore[arg-type]
     campaign = load_campaign_text(CAMPAIGN, source="big.yaml")
     repository.save(campaign=campaign)
