@@ -59,7 +59,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -164,6 +164,9 @@ _SYNONYMS = {
 }
 _BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME_OF_DAY = re.compile(r"(\d{1,2}):(\d{2})")
+MIN_RECURRENCE = timedelta(hours=23)
+"""The shortest gap between two firings of a recurring campaign (DST days are 23 h)."""
+
 # A cron expression that fires on no date at all (31 February) has no fire time after this.
 _CRON_PROBE_START = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -726,13 +729,29 @@ class _CampaignChecker(DocumentChecker):
         except ValueError as exc:
             self.problem(path, f"invalid cron expression {expression!r} ({exc}): {_CRON_FORMAT}")
             return None
-        if trigger.get_next_fire_time(None, _CRON_PROBE_START) is None:
+        first = trigger.get_next_fire_time(None, _CRON_PROBE_START)
+        if first is None:
             self.problem(
                 path,
                 f"{expression!r} matches no date at all (such as 31 February): "
                 "correct the day and month",
             )
             return None
+        # The same people would get it each time: at most once a day, so nobody is flooded.
+        moment = first
+        for _ in range(60):
+            following = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+            if following is None:
+                break
+            if following - moment < MIN_RECURRENCE:
+                self.problem(
+                    path,
+                    f"{expression!r} fires more than once a day: a recurring campaign reaches "
+                    "the same people each time, so choose one time a day at most "
+                    "(for example 0 10 * * * for 10:00 daily)",
+                )
+                return None
+            moment = following
         return expression
 
     def window(self, value: object) -> tuple[time, time] | None:

@@ -837,3 +837,31 @@ def test_example_texts_fit_in_two_sms(name: str) -> None:
     for language in campaign.languages:
         cost = sms_cost(campaign.text_for(language))
         assert cost.segments <= 2, (language, cost)
+
+
+@pytest.mark.parametrize(
+    ("cron", "refused"),
+    [
+        ("* * * * *", True),
+        ("0 */6 * * *", True),
+        ("0 9,18 * * *", True),
+        ("0 10 * * *", False),
+        ("30 10 * * MON-FRI", False),
+        ("0 10 1 * *", False),
+    ],
+    ids=str,
+)
+def test_a_recurring_campaign_fires_at_most_once_a_day(cron: str, refused: bool) -> None:
+    document = f"""
+id: daily
+kind: announcement
+name: Daily
+languages: [en]
+text: {{en: "Hello"}}
+schedule: {{cron: "{cron}"}}
+"""
+    if refused:
+        with pytest.raises(CampaignFileError, match="more than once a day"):
+            load_campaign_text(document, source="daily.yaml")
+    else:
+        assert load_campaign_text(document, source="daily.yaml").schedule is not None
