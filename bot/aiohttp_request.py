@@ -83,7 +83,8 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(
             total=total, connect=pool, sock_connect=connect, sock_read=read
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
+        data: aiohttp.FormData | bytes | None = None
+        headers = {"User-Agent": self.USER_AGENT}
         if request_data is not None:
             files = request_data.multipart_data
             if files:
@@ -94,14 +95,17 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=file_name, content_type=content_type)
                 data = form
             else:
-                data = request_data.json_parameters
+                # A JSON body: the Bot API takes it, and it costs far less to build than a
+                # form (bench/broadcast.py: form encoding was a fifth of each send).
+                data = request_data.json_payload
+                headers["Content-Type"] = "application/json"
         try:
             async with self._session.request(
                 method,
                 url,
                 data=data,
                 timeout=timeout,
-                headers={"User-Agent": self.USER_AGENT},
+                headers=headers,
             ) as response:
                 return response.status, await response.read()
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:

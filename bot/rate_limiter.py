@@ -58,7 +58,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         already_paced = bool(rate_limit_args and rate_limit_args.get("paced"))
         paced = endpoint in SENDING and not already_paced
         for attempt in range(self.max_retries + 1):
-            if paced:
+            # A retry after a 429 always waits for a fresh slot, paced caller or not.
+            if paced or (attempt and endpoint in SENDING):
                 await self.pacer.acquire(data.get("chat_id"), bulk=bulk)
             try:
                 return await callback(*args, **kwargs)

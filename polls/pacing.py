@@ -42,15 +42,18 @@ class Pacer:
     ) -> None:
         """``rate`` per second overall, ``per_recipient`` per second to one recipient.
 
-        None turns a limit off. The overall bucket holds one second's worth, so
-        a quiet moment lets a short burst through, as the platforms do.
+        None turns a limit off. The overall bucket holds a tenth of a second's
+        worth: the platform's own bucket holds about a second, and spending it
+        all at once would leave no room for a request that overtakes another on
+        the way (the platform then answers 429).
         """
         self.rate = rate
         self.per_recipient = per_recipient
         self._recipient_burst = float(recipient_burst)
         self._clock = clock
+        self._bulk_line = asyncio.Lock()
         now = clock()
-        capacity = max(1.0, rate or 1.0)
+        capacity = max(1.0, (rate or 1.0) / 10)
         self._overall = _Bucket(capacity, rate or 1.0, capacity, now) if rate else None
         self._recipients: dict[Hashable, _Bucket] = {}
         self._paused_until = 0.0
@@ -76,7 +79,18 @@ class Pacer:
         return bucket
 
     async def acquire(self, recipient: Hashable | None = None, *, bulk: bool = False) -> None:
-        """Wait for a slot to send to ``recipient``; a bulk send yields to waiting replies."""
+        """Wait for a slot to send to ``recipient``; a bulk send yields to waiting replies.
+
+        Bulk senders queue first come, first served: only the head of the line
+        watches the clock, instead of every waiting sender waking for each slot.
+        """
+        if bulk:
+            async with self._bulk_line:
+                await self._acquire(recipient, bulk=True)
+            return
+        await self._acquire(recipient, bulk=False)
+
+    async def _acquire(self, recipient: Hashable | None, *, bulk: bool) -> None:
         if not bulk:
             self._replies_waiting += 1
         try:
