@@ -95,29 +95,21 @@ class EventRepository:
 
     def attendees(self, *, campaign_id: str) -> list[dict[str, object]]:
         """Everyone who answered, with what staff need to plan: no names, no numbers."""
+        columns = (
+            RSVPS.c.respondent_id,
+            RSVPS.c.response,
+            RSVPS.c.waitlisted,
+            RSVPS.c.responded_at,
+            Respondent.language,
+            Respondent.region,
+            Respondent.age_band,
+        )
         rows = self.session.execute(
-            select(
-                RSVPS.c.respondent_id,
-                RSVPS.c.response,
-                RSVPS.c.waitlisted,
-                RSVPS.c.responded_at,
-                Respondent.language,
-                Respondent.region,
-                Respondent.age_band,
-                func.min(ChannelIdentity.channel),
-            )
+            select(*columns, func.min(ChannelIdentity.channel))
             .join(Respondent, Respondent.id == RSVPS.c.respondent_id)
             .outerjoin(ChannelIdentity, ChannelIdentity.respondent_id == Respondent.id)
             .where(RSVPS.c.campaign_id == campaign_id)
-            .group_by(
-                RSVPS.c.respondent_id,
-                RSVPS.c.response,
-                RSVPS.c.waitlisted,
-                RSVPS.c.responded_at,
-                Respondent.language,
-                Respondent.region,
-                Respondent.age_band,
-            )
+            .group_by(*columns)
             .order_by(RSVPS.c.responded_at)
         ).all()
         return [

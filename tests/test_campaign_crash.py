@@ -92,6 +92,12 @@ def start_service(
     )
 
 
+async def open_rows(db: Database) -> int:
+    """Outbox rows not yet settled (another process is sending them)."""
+    statement = select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+    return int(await db.read(lambda s: s.scalar(statement)) or 0)
+
+
 async def sent_messages(emulator: TelegramBotApiEmulator) -> int:
     return len(emulator.calls("sendMessage"))
 
@@ -120,21 +126,8 @@ async def test_killed_mid_campaign_then_restarted(database_url: str, tmp_path: P
 
         second = start_service(database_url, emulator, tmp_path)
         try:
-
-            async def open_rows() -> int:
-                return int(
-                    await db.read(
-                        lambda s: s.scalar(
-                            select(func.count()).where(
-                                OutboxMessage.status.in_(("pending", "sending"))
-                            )
-                        )
-                    )
-                    or 0
-                )
-
             async with asyncio.timeout(90):
-                while await open_rows():  # noqa: ASYNC110 - another process writes them
+                while await open_rows(db):  # noqa: ASYNC110 - another process writes them
                     await asyncio.sleep(0.2)
         finally:
             # Wait in a thread: the emulator in this loop must answer while it shuts down.

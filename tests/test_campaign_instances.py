@@ -18,13 +18,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from outreach.emulators.telegram_bot_api import TelegramBotApiEmulator
 from storage.database import Database
 from storage.models import OutboxMessage
 from tests.conftest import EXAMPLE_SURVEYS, free_port
-from tests.test_campaign_crash import TOKEN, populate
+from tests.test_campaign_crash import TOKEN, open_rows, populate
 
 pytestmark = pytest.mark.storage
 
@@ -135,20 +135,8 @@ async def test_two_instances_never_send_twice_and_take_over(
                 while not other.dispatching:  # noqa: ASYNC110 - its log tells
                     await asyncio.sleep(0.1)
 
-            async def open_rows() -> int:
-                return int(
-                    await db.read(
-                        lambda s: s.scalar(
-                            select(func.count()).where(
-                                OutboxMessage.status.in_(("pending", "sending"))
-                            )
-                        )
-                    )
-                    or 0
-                )
-
             async with asyncio.timeout(60):
-                while await open_rows():  # noqa: ASYNC110
+                while await open_rows(db):  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
         finally:
             for instance in instances:
