@@ -4,11 +4,12 @@ answers, so erasing a person's identity leaves nothing that points back to them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -81,6 +82,10 @@ class Respondent(Base):
     last_seen_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]
     """Set when the person erased their identity; the row then only holds statistics."""
+    muted_until: Mapped[datetime | None]
+    """Code of conduct: until then, the person's ideas and nickname are not accepted."""
+    banned_at: Mapped[datetime | None]
+    """Code of conduct: excluded from challenges and leaderboards for good."""
 
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="respondent", cascade="all, delete-orphan", passive_deletes=True
@@ -325,3 +330,181 @@ class RespondentTag(Base):
         ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class QuizVersion(Base):
+    """One version of a quiz file, as survey versions are."""
+
+    __tablename__ = "quiz_versions"
+    __table_args__ = (
+        UniqueConstraint("quiz_id", "version"),
+        UniqueConstraint("quiz_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]]
+    source: Mapped[str | None] = mapped_column(String(255))
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizAttempt(Base):
+    """One play of a quiz; ``counted`` marks the attempt its replay rule counts."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (Index("ix_quiz_attempts_player_quiz", "respondent_id", "quiz_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[str] = mapped_column(String(40))
+    quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_versions.id"))
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    """active, finished, abandoned."""
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    score: Mapped[int] = mapped_column(default=0)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    counted: Mapped[bool] = mapped_column(default=False)
+
+
+class QuizAnswer(Base):
+    """One answer in an attempt: a question is answered once; late answers score nothing."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), index=True
+    )
+    quiz_id: Mapped[str] = mapped_column(String(40))
+    question_id: Mapped[str] = mapped_column(String(40))
+    goal: Mapped[int]
+    option: Mapped[int | None]
+    correct: Mapped[bool]
+    late: Mapped[bool] = mapped_column(default=False)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    elapsed_ms: Mapped[int] = mapped_column(default=0)
+
+
+class Team(Base):
+    """A school or youth club: players join with its code."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    region: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Player(Base):
+    """How a person appears on leaderboards: a nickname they chose, never who they are."""
+
+    __tablename__ = "players"
+
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    nickname: Mapped[str | None] = mapped_column(String(24))
+    nickname_key: Mapped[str | None] = mapped_column(String(24), unique=True)
+    """The nickname folded (case, accents), so two players cannot look alike."""
+    hidden: Mapped[bool] = mapped_column(default=False)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlayerScore(Base):
+    """A player's points in a period ('all', or an ISO week such as '2026-W48').
+
+    Kept up to date when an attempt ends, with the player's region and team
+    beside them, so a leaderboard page or a rank is one indexed query.
+    """
+
+    __tablename__ = "player_scores"
+    __table_args__ = (
+        Index("ix_player_scores_board", "period", "score", "duration_ms", "respondent_id"),
+        Index("ix_player_scores_region", "period", "region", "score", "duration_ms"),
+        Index("ix_player_scores_team", "period", "team_id", "score", "duration_ms"),
+    )
+
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    score: Mapped[int] = mapped_column(default=0)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+    region: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[int | None]
+    visible: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailyAnswer(Base):
+    """The question of the day, answered: the days make the streak."""
+
+    __tablename__ = "daily_answers"
+
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    goal: Mapped[int]
+    correct: Mapped[bool]
+
+
+class Badge(Base):
+    __tablename__ = "badges"
+
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    badge: Mapped[str] = mapped_column(String(40), primary_key=True)
+    earned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Challenge(Base):
+    """An idea challenge staff opened: ideas come in, are moderated, then voted on."""
+
+    __tablename__ = "challenges"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    definition: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    """open (ideas come in), voting (approved ideas are voted on), closed."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Idea(Base):
+    __tablename__ = "ideas"
+    __table_args__ = (Index("ix_ideas_challenge_status", "challenge_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"))
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending (awaiting moderation), approved, rejected."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    moderated_at: Mapped[datetime | None]
+
+
+class IdeaVote(Base):
+    """One vote per person and challenge, never for one's own idea."""
+
+    __tablename__ = "idea_votes"
+
+    challenge_id: Mapped[str] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    respondent_id: Mapped[int] = mapped_column(
+        ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True
+    )
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    voted_at: Mapped[datetime] = mapped_column(default=utcnow)

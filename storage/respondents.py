@@ -38,6 +38,8 @@ class RespondentRecord:
     dialogue: dict[str, Any] | None = None
     last_seen_at: datetime | None = None
     erased_at: datetime | None = None
+    muted_until: datetime | None = None
+    banned_at: datetime | None = None
     changed: set[str] = field(default_factory=set, repr=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
