@@ -28,6 +28,13 @@ from polls.pacing import Pacer
 COMMAND_DESCRIPTIONS = {
     "start": N_("start or continue"),
     "surveys": N_("open surveys"),
+    "quiz": N_("SDG quizzes and the question of the day"),
+    "top": N_("leaderboards"),
+    "me": N_("your score, streak and badges"),
+    "team": N_("join your school's or club's team with its code"),
+    "nickname": N_("your name on leaderboards"),
+    "hide": N_("hide from leaderboards"),
+    "show": N_("appear on leaderboards again"),
     "language": N_("change language"),
     "phone": N_("link your phone number, to answer by SMS too"),
     "mydata": N_("see what we hold about you"),

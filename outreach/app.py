@@ -26,6 +26,7 @@ from bot.webhook import telegram_webhook_route
 from outreach.campaigns.dispatcher import ChannelRoute, Dispatcher
 from outreach.campaigns.scheduler import CampaignScheduler
 from outreach.conversation import ConversationConfig, ConversationService
+from outreach.quiz_catalogue import QuizCatalogue
 from outreach.sandbox.api import SANDBOX_KEY, SandboxApi
 from outreach.sandbox.runtime import Sandbox
 from outreach.settings import Settings
@@ -75,7 +76,7 @@ def sms_keywords(settings: Settings) -> Keywords:
         Keyword.STOP: settings.sms_stop_words,
         Keyword.HELP: settings.sms_help_words,
     }
-    return Keywords({k: configured[k] or DEFAULT_KEYWORDS[k] for k in Keyword})
+    return Keywords({k: configured.get(k) or DEFAULT_KEYWORDS[k] for k in Keyword})
 
 
 async def resolve_pseudonym_secret(settings: Settings, db: Database) -> str:
@@ -97,6 +98,10 @@ async def build_outreach(settings: Settings) -> Outreach:
         logger.info("surveys loaded: %s", ", ".join(f"{s} v{v}" for s, v, _ in loaded) or "none")
     else:
         logger.warning("SURVEYS_DIR %s is not a folder: no surveys loaded", settings.surveys_dir)
+    quizzes = QuizCatalogue(db)
+    if settings.quizzes_dir.is_dir():
+        loaded = await quizzes.load_files(survey_files(settings.quizzes_dir))
+        logger.info("quizzes loaded: %s", ", ".join(f"{q} v{v}" for q, v, _ in loaded) or "none")
     pseudonym_secret = await resolve_pseudonym_secret(settings, db)
     conversation = ConversationService(
         db,
@@ -109,7 +114,9 @@ async def build_outreach(settings: Settings) -> Outreach:
             phone_region=settings.default_phone_region,
             confirm_standard_opt_out=settings.sms_confirm_standard_opt_out,
             sms_transliterate=settings.sms_transliterate,
+            timezone=settings.timezone,
         ),
+        quizzes=quizzes,
     )
     outreach = Outreach(settings, db, catalogue, conversation)
     routes: dict[str, ChannelRoute] = {}

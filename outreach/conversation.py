@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import events, personal_data
+from outreach import events, personal_data, quiz_flow
+from outreach.quiz_catalogue import QuizCatalogue
 from outreach.survey_catalogue import SurveyCatalogue
 from polls import dialogue
 from polls.dialogue import Style
@@ -62,6 +63,8 @@ class ConversationConfig:
     confirm_standard_opt_out: bool = False
     """Reply to Twilio's own STOP words too (Twilio answers them itself by default)."""
     sms_transliterate: bool = False
+    timezone: str = "Asia/Baku"
+    """Where days and weeks begin: the question of the day, streaks, weekly leaderboards."""
 
 
 class ConversationService:
@@ -73,9 +76,11 @@ class ConversationService:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         workers: int | None = None,
+        quizzes: QuizCatalogue | None = None,
     ) -> None:
         self.db = db
         self.catalogue = catalogue
+        self.quizzes = quizzes
         self.config = config
         self.clock = clock
         self.onboarding = {
@@ -164,7 +169,9 @@ class Turn:
             self.respondents.save(self.respondent)
         if self.style is Style.NUMBERED:
             self.reply.transliterate = (
-                self.service.config.sms_transliterate or self._survey_wants_gsm()
+                self.reply.transliterate
+                or self.service.config.sms_transliterate
+                or self._survey_wants_gsm()
             )
         return self.reply
 
@@ -193,6 +200,17 @@ class Turn:
             if prefix == "rsvp":
                 campaign_id, _sep, response = rest.rpartition(":")
                 return events.rsvp(self, campaign_id, response)
+            if prefix in ("quiz", "top", "q") and not self.onboarded:
+                return self._start("")
+            if prefix == "quiz":
+                return quiz_flow.start(self, rest)
+            if prefix == "top":
+                return quiz_flow.top(self, rest)
+            if prefix == "q":
+                flow = self.flow
+                if flow and flow["flow"] in quiz_flow.FLOWS:
+                    return quiz_flow.answer(self, flow)
+                return []  # a press on a quiz already over: nothing to say
         if self.respondent is None:
             return self._begin_onboarding(then=None)
         flow = self.flow
@@ -200,6 +218,8 @@ class Turn:
             return self._onboarding_input(flow)
         if flow and flow["flow"] == SURVEY:
             return self._survey_input(flow)
+        if flow and flow["flow"] in quiz_flow.FLOWS and inbound.kind is InboundKind.TEXT:
+            return quiz_flow.answer(self, flow)
         if inbound.kind is InboundKind.TEXT and self.onboarded:
             answered = events.sms_rsvp(self)
             if answered is not None:
@@ -234,6 +254,9 @@ class Turn:
             return [personal_data.forget_menu(self)]
         if command == "phone":
             return [personal_data.ask_for_phone(self)]
+        quiz_command = QUIZ_COMMANDS.get(command)
+        if quiz_command is not None:
+            return quiz_command(self, argument.strip())
         return [self._help()]
 
     def _start(self, survey_id: str) -> list[Outbound]:
@@ -255,6 +278,9 @@ class Turn:
         invited = events.invited_survey(self)
         if invited is not None:
             return out + self._open_survey(invited)
+        invited_quiz = events.invited_quiz(self)
+        if invited_quiz is not None:
+            return out + quiz_flow.start(self, invited_quiz)
         if not out:
             out.append(Outbound(self._("Welcome back!")))
         return out + self._survey_list()
@@ -279,7 +305,8 @@ class Turn:
             return Outbound(
                 _(
                     "Short surveys on life in your community and the SDGs. Reply START "
-                    "to continue, STOP to stop. Answers are only published for groups."
+                    "to continue, QUIZ for a quiz, STOP to stop. Answers are only "
+                    "published for groups."
                 )
             )
         return Outbound(
@@ -287,6 +314,10 @@ class Turn:
                 [
                     _("I ask short questions about life in your community."),
                     "/surveys — " + _("open surveys"),
+                    "/quiz — " + _("SDG quizzes and the question of the day"),
+                    "/top — " + _("leaderboards"),
+                    "/me — " + _("your score, streak and badges"),
+                    "/nickname, /team, /hide — " + _("your place on leaderboards"),
                     "/language — " + _("change language"),
                     "/phone — " + _("link your phone number, to answer by SMS too"),
                     "/mydata — " + _("see what we hold about you"),
@@ -399,11 +430,15 @@ class Turn:
     def _menu_input(self, flow: dict[str, Any]) -> list[Outbound]:
         text = self.inbound.text.strip().rstrip(".)")
         surveys: list[str] = flow["surveys"]
+        quizzes: list[str] = flow.get("quizzes", [])
         if text.isdigit() and 1 <= int(text) <= len(surveys):
             return self._open_survey(surveys[int(text) - 1])
-        return [Outbound(self._("Sorry, I didn't catch that.")), *self._survey_list()]
+        if text.isdigit() and 1 <= int(text) <= len(quizzes):
+            return quiz_flow.start(self, quizzes[int(text) - 1])
+        listing = quiz_flow.quiz_list(self) if quizzes else self._survey_list()
+        return [Outbound(self._("Sorry, I didn't catch that.")), *listing]
 
-    def _pause_current(self) -> None:
+    def pause_current(self) -> None:
         """Leave the survey in progress, keeping its place for when the person comes back."""
         flow = self.flow
         if flow and flow["flow"] == SURVEY:
@@ -427,7 +462,7 @@ class Turn:
             return out
         if existing is not None and existing.state is not None:
             stored = self.service.catalogue.by_version_id(self.session, existing.survey_version_id)
-            self._pause_current()
+            self.pause_current()
             self.answers.resume_session(session_id=existing.id)
             self.set_flow(
                 {
@@ -448,7 +483,7 @@ class Turn:
             if stored.survey.show_results:
                 out.append(self._results(stored))
             return out
-        self._pause_current()
+        self.pause_current()
         if existing is not None:  # begun long ago without a saved place: begin again
             self.answers.discard_session(session_id=existing.id)
         session_id = self.answers.start_session(
@@ -532,3 +567,15 @@ class Turn:
             return [self._language_menu()]
         self.respondent.language = language
         return [Outbound(self._("Language changed."), updates_pressed=True)]
+
+
+QUIZ_COMMANDS: dict[str, Callable[[Turn, str], list[Outbound]]] = {
+    "quiz": quiz_flow.play,
+    "top": quiz_flow.top,
+    "me": lambda turn, _argument: quiz_flow.me(turn),
+    "team": quiz_flow.join_team,
+    "nickname": quiz_flow.set_nickname,
+    "hide": lambda turn, _argument: quiz_flow.set_hidden(turn, True),
+    "show": lambda turn, _argument: quiz_flow.set_hidden(turn, False),
+}
+"""Commands of quizzes and leaderboards (SMS keywords map to the same names)."""

@@ -1,20 +1,22 @@
-"""Campaigns in the conversation: answering an event invitation, starting an invited survey.
+"""Campaigns in the conversation: answering an event, starting an invited survey or quiz.
 
 Functions of a conversation ``Turn``. On Telegram an invitation carries buttons;
 by SMS the person replies 1, 2 or 3 to the last event invitation they got, or
-JOIN to start the survey they were last invited to, within two weeks.
+JOIN to start the survey (or QUIZ the quiz) they were last invited to, within two weeks.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from polls.calendar_file import event_calendar
 from polls.campaign import CampaignKind
 from polls.messages import Outbound
 from storage.campaigns import CampaignRepository, StoredCampaign, latest_invitation
 from storage.events import EventRepository
+from storage.quizzes import QuizRepository
 
 if TYPE_CHECKING:
     from outreach.conversation import Turn
@@ -91,3 +93,22 @@ def _invitation(turn: Turn, kind: CampaignKind) -> StoredCampaign | None:
         kind=kind.value,
         since=turn.now - INVITATION_LIFETIME,
     )
+
+
+def invited_quiz(turn: Turn) -> str | None:
+    """The quiz the person was last invited to (the question of the day too), unless done."""
+    invitation = _invitation(turn, CampaignKind.QUIZ_INVITATION)
+    if invitation is None or invitation.campaign.quiz_id is None or turn.respondent is None:
+        return None
+    quiz_id = invitation.campaign.quiz_id
+    catalogue = turn.service.quizzes
+    stored = catalogue.latest(turn.session, quiz_id) if catalogue else None
+    if stored is None or not stored.quiz.is_open(turn.now):
+        return None
+    repository = QuizRepository(turn.session)
+    if stored.quiz.daily:
+        today = turn.now.astimezone(ZoneInfo(turn.service.config.timezone)).date()
+        done = repository.answered_daily(respondent_id=turn.respondent.id, day=today)
+    else:
+        done = repository.has_played(respondent_id=turn.respondent.id, quiz_id=quiz_id)
+    return None if done else quiz_id

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     surveys_dir: Path = Path("surveys")
+    quizzes_dir: Path = Path("quizzes")
+    """Quiz files (YAML), loaded at start like the surveys."""
     languages: Annotated[list[str], NoDecode] = ["az", "ru", "en"]
     default_language: str = "az"
     regions: Annotated[list[str], NoDecode] = list(DEFAULT_REGIONS)

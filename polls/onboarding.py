@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from polls.i18n import N_, language_name, translator
+from polls.i18n import N_, Translator, language_name, translator
 from polls.survey import Choice, Question, QuestionKind, Survey
 
 ONBOARDING_ID = "_profile"
@@ -72,6 +72,12 @@ HOW_TO_STOP = N_("Reply STOP to stop.")
 def region_value(name: str) -> str:
     """A stable id for a region name: ``Absheron-Khizi`` -> ``absheron-khizi``."""
     return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+
+
+def region_label(value: str, regions: Sequence[str], _: Translator) -> str:
+    """A stored region id as its name in the reader's language."""
+    name = next((name for name in regions if region_value(name) == value), value)
+    return _(name)
 
 
 def consent_version(languages: Sequence[str], *, short: bool = False) -> str:

@@ -384,7 +384,8 @@ class QuizAnswer(Base):
     quiz_id: Mapped[str] = mapped_column(String(40))
     question_id: Mapped[str] = mapped_column(String(40))
     goal: Mapped[int]
-    option: Mapped[int | None]
+    chosen: Mapped[str] = mapped_column(String(32))
+    """The options picked, counted from 1 as in the quiz file: "2" or "1,3"."""
     correct: Mapped[bool]
     late: Mapped[bool] = mapped_column(default=False)
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)

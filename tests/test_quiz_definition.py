@@ -733,8 +733,7 @@ def _bank_files() -> list[Path]:
 
 def test_the_shipped_quizzes_validate() -> None:
     files = _bank_files()
-    if not files:
-        pytest.skip("no quizzes/*.yaml yet")
+    assert files, f"the starter question bank is missing from {QUIZZES}"
 
     problems = validate_quiz_files(files)
 
@@ -743,8 +742,7 @@ def test_the_shipped_quizzes_validate() -> None:
 
 def test_the_shipped_bank_covers_every_goal_with_sources() -> None:
     files = _bank_files()
-    if not files:
-        pytest.skip("no quizzes/*.yaml yet")
+    assert files, f"the starter question bank is missing from {QUIZZES}"
 
     questions = [q for path in files for q in load_quiz_file(path).questions]
     per_goal = Counter(q.goal for q in questions)

@@ -8,7 +8,22 @@ from telegram.ext import ContextTypes
 from bot.handlers.inbound import converse, inbound_from
 from polls.messages import InboundKind
 
-COMMANDS = ("start", "surveys", "language", "phone", "mydata", "forget", "help")
+COMMANDS = (
+    "start",
+    "surveys",
+    "quiz",
+    "top",
+    "me",
+    "team",
+    "nickname",
+    "hide",
+    "show",
+    "language",
+    "phone",
+    "mydata",
+    "forget",
+    "help",
+)
 
 
 async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

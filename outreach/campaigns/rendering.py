@@ -45,6 +45,11 @@ def campaign_message(
             lines.append(_("Reply JOIN to start."))
         else:
             buttons = ((Button(_("Start the survey"), f"open:{campaign.survey_id}"),),)
+    elif campaign.kind is CampaignKind.QUIZ_INVITATION and campaign.quiz_id:
+        if sms:
+            lines.append(_("Reply QUIZ to play."))
+        else:
+            buttons = ((Button(_("Play"), f"quiz:{campaign.quiz_id}"),),)
     elif campaign.kind is CampaignKind.EVENT and not reminder:
         if sms:
             choices = ", ".join(

@@ -42,7 +42,7 @@ def inbound_sms(number: str, body: str, message_sid: str, keywords: Keywords) ->
     match = keywords.match(body)
     if match is None:
         return Inbound(Channel.SMS, number, InboundKind.TEXT, body, dedup_key=message_sid)
-    command = {Keyword.STOP: "stop", Keyword.JOIN: "start", Keyword.HELP: "help"}[match.keyword]
+    command = {Keyword.JOIN: "start"}.get(match.keyword, match.keyword.value)
     argument = match.word if match.keyword is Keyword.STOP else match.argument
     return Inbound(
         Channel.SMS, number, InboundKind.COMMAND, command, argument, dedup_key=message_sid

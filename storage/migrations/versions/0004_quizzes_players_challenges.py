@@ -223,7 +223,7 @@ def upgrade() -> None:
         sa.Column("quiz_id", sa.String(length=40), nullable=False),
         sa.Column("question_id", sa.String(length=40), nullable=False),
         sa.Column("goal", sa.Integer(), nullable=False),
-        sa.Column("option", sa.Integer(), nullable=True),
+        sa.Column("chosen", sa.String(length=32), nullable=False),
         sa.Column("correct", sa.Boolean(), nullable=False),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
