@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, case, func, insert, or_, select, update
+from sqlalchemy import Table, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -300,12 +300,18 @@ class QuizRepository:
     def recompute_scores(self, *, respondent_id: int, weeks: Iterable[str], zone: ZoneInfo) -> None:
         """The player's score rows for all time and the given weeks, from counted attempts."""
         placement = self._connection.execute(
-            select(RESPONDENTS.c.region, PLAYERS.c.team_id, PLAYERS.c.hidden, PLAYERS.c.nickname)
+            select(
+                RESPONDENTS.c.region,
+                RESPONDENTS.c.banned_at,
+                PLAYERS.c.team_id,
+                PLAYERS.c.hidden,
+                PLAYERS.c.nickname,
+            )
             .select_from(RESPONDENTS)
             .outerjoin(PLAYERS, PLAYERS.c.respondent_id == RESPONDENTS.c.id)
             .where(RESPONDENTS.c.id == respondent_id)
         ).one()
-        visible = bool(placement.nickname) and not placement.hidden
+        visible = bool(placement.nickname) and not placement.hidden and not placement.banned_at
         periods: list[tuple[str, Any]] = [(ALL_TIME, None)]
         periods += [(week, week_bounds(week, zone)) for week in weeks]
         for period, bounds in periods:
@@ -568,8 +574,15 @@ class LeaderboardRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _where(self, period: str, region: str | None, team_id: int | None) -> list[Any]:
-        conditions = [SCORES.c.period == period, SCORES.c.visible.is_(True), SCORES.c.score > 0]
+    def _where(
+        self, period: str, region: str | None, team_id: int | None, *, ranked: bool = True
+    ) -> list[Any]:
+        """The board's rows; ``ranked=False`` leaves out ``score > 0`` for a caller with a
+        narrower condition on the score: SQLite (without ANALYZE) may take whichever score
+        condition comes first for its index range, and ``score > 0`` is the whole board."""
+        conditions = [SCORES.c.period == period, SCORES.c.visible.is_(True)]
+        if ranked:
+            conditions.append(SCORES.c.score > 0)
         if region is not None:
             conditions.append(SCORES.c.region == region)
         if team_id is not None:
@@ -598,7 +611,9 @@ class LeaderboardRepository:
         rows = (
             self.session.connection()
             .execute(
-                select(board.c.respondent_id, PLAYERS.c.nickname, board.c.score, board.c.duration_ms)
+                select(
+                    board.c.respondent_id, PLAYERS.c.nickname, board.c.score, board.c.duration_ms
+                )
                 .select_from(board)
                 .outerjoin(PLAYERS, PLAYERS.c.respondent_id == board.c.respondent_id)
                 .order_by(board.c.score.desc(), board.c.duration_ms, board.c.respondent_id)
@@ -620,34 +635,37 @@ class LeaderboardRepository:
     ) -> tuple[int, int] | None:
         """(the player's rank, how many are ranked); None if they are not on this board."""
         connection = self.session.connection()
-        where = self._where(period, region, team_id)
         mine = connection.execute(
             select(SCORES.c.score, SCORES.c.duration_ms).where(
-                SCORES.c.respondent_id == respondent_id, *where
+                SCORES.c.respondent_id == respondent_id, *self._where(period, region, team_id)
             )
         ).first()
         if mine is None:
             return None
-        score, duration = mine
+        score, duration = mine  # score > 0: each condition below implies it
+        board = self._where(period, region, team_id, ranked=False)
 
         def count(*more: Any) -> Any:
-            return select(func.count()).where(*where, *more).correlate(None).scalar_subquery()
+            return select(func.count()).where(*board, *more).correlate(None).scalar_subquery()
 
-        # Those ahead as three index ranges (an OR of them would scan the whole board):
-        # a higher score; the same score in less time; the same score and time, earlier.
-        ahead, total = connection.execute(
+        # Ranges of the board's index, counted (an OR of them would scan the whole
+        # board): ahead are those with a higher score, the same score in less time, or
+        # the same score and time and a lower id; the board is those above, level and
+        # below. Each entry is counted about once, wherever the player stands.
+        above, faster, earlier, level, below = connection.execute(
             select(
-                count(SCORES.c.score > score)
-                + count(SCORES.c.score == score, SCORES.c.duration_ms < duration)
-                + count(
+                count(SCORES.c.score > score),
+                count(SCORES.c.score == score, SCORES.c.duration_ms < duration),
+                count(
                     SCORES.c.score == score,
                     SCORES.c.duration_ms == duration,
                     SCORES.c.respondent_id < respondent_id,
                 ),
-                count(),
+                count(SCORES.c.score == score),
+                count(SCORES.c.score > 0, SCORES.c.score < score),
             )
         ).one()
-        return int(ahead or 0) + 1, int(total or 0)
+        return above + faster + earlier + 1, above + level + below
 
     def around(
         self,

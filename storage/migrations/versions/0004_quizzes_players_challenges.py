@@ -126,16 +126,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("respondent_id", "period", name=op.f("pk_player_scores")),
     )
     with op.batch_alter_table("player_scores", schema=None) as batch_op:
+        # Each board's order (score DESC, duration_ms, respondent_id) after its equalities,
+        # with visible: pages and ranks read these indexes alone (see storage/models.py).
         batch_op.create_index(
             "ix_player_scores_board",
-            ["period", "score", "duration_ms", "respondent_id"],
+            ["period", "visible", sa.text("score DESC"), "duration_ms", "respondent_id"],
             unique=False,
         )
         batch_op.create_index(
-            "ix_player_scores_region", ["period", "region", "score", "duration_ms"], unique=False
+            "ix_player_scores_region",
+            ["period", "region", "visible", sa.text("score DESC"), "duration_ms", "respondent_id"],
+            unique=False,
         )
         batch_op.create_index(
-            "ix_player_scores_team", ["period", "team_id", "score", "duration_ms"], unique=False
+            "ix_player_scores_team",
+            ["period", "team_id", "visible", sa.text("score DESC"), "duration_ms", "respondent_id"],
+            unique=False,
         )
 
     op.create_table(
