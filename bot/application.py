@@ -35,6 +35,8 @@ COMMAND_DESCRIPTIONS = {
     "nickname": N_("your name on leaderboards"),
     "hide": N_("hide from leaderboards"),
     "show": N_("appear on leaderboards again"),
+    "idea": N_("send an idea to a challenge"),
+    "vote": N_("vote on young people's ideas"),
     "language": N_("change language"),
     "phone": N_("link your phone number, to answer by SMS too"),
     "mydata": N_("see what we hold about you"),

@@ -617,3 +617,14 @@ def events_attendees(campaign_id: str, out: Path | None) -> None:
         out.write_text(buffer.getvalue(), encoding="utf-8")
         going = sum(1 for r in rows if r["response"] == "going" and not r["waitlisted"])
         console.print(f"{len(rows)} answers ({going} going) written to {out}")
+
+
+def _register_youth_commands() -> None:
+    """Teams, quizzes and challenges live in their own module; the command is one."""
+    from outreach.youth_cli import challenge, quizzes, teams
+
+    for group in (teams, quizzes, challenge):
+        main.add_command(group)
+
+
+_register_youth_commands()

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import events, personal_data, quiz_flow
+from outreach import challenge_flow, events, personal_data, quiz_flow
 from outreach.quiz_catalogue import QuizCatalogue
 from outreach.survey_catalogue import SurveyCatalogue
 from polls import dialogue
@@ -200,8 +200,17 @@ class Turn:
             if prefix == "rsvp":
                 campaign_id, _sep, response = rest.rpartition(":")
                 return events.rsvp(self, campaign_id, response)
-            if prefix in ("quiz", "top", "q") and not self.onboarded:
+            if prefix in ("quiz", "top", "q", "idea", "vote", "votes") and not self.onboarded:
                 return self._start("")
+            if prefix == "idea":
+                return challenge_flow.ask_for_idea(self, rest)
+            if prefix == "vote":
+                challenge_id, _sep, idea_id = rest.rpartition(":")
+                if idea_id.isdigit():
+                    return challenge_flow.cast_vote(self, challenge_id, int(idea_id))
+            if prefix == "votes":
+                challenge_id, _sep, page = rest.rpartition(":")
+                return challenge_flow.ballot(self, challenge_id, int(page) if page.isdigit() else 0)
             if prefix == "quiz":
                 return quiz_flow.start(self, rest)
             if prefix == "top":
@@ -220,6 +229,10 @@ class Turn:
             return self._survey_input(flow)
         if flow and flow["flow"] in quiz_flow.FLOWS and inbound.kind is InboundKind.TEXT:
             return quiz_flow.answer(self, flow)
+        if flow and flow["flow"] == challenge_flow.IDEA and inbound.kind is InboundKind.TEXT:
+            return challenge_flow.idea_input(self, flow)
+        if flow and flow["flow"] == challenge_flow.VOTE and inbound.kind is InboundKind.TEXT:
+            return challenge_flow.vote_input(self, flow)
         if inbound.kind is InboundKind.TEXT and self.onboarded:
             answered = events.sms_rsvp(self)
             if answered is not None:
@@ -254,7 +267,7 @@ class Turn:
             return [personal_data.forget_menu(self)]
         if command == "phone":
             return [personal_data.ask_for_phone(self)]
-        quiz_command = QUIZ_COMMANDS.get(command)
+        quiz_command = YOUTH_COMMANDS.get(command)
         if quiz_command is not None:
             return quiz_command(self, argument.strip())
         return [self._help()]
@@ -318,6 +331,7 @@ class Turn:
                     "/top — " + _("leaderboards"),
                     "/me — " + _("your score, streak and badges"),
                     "/nickname, /team, /hide — " + _("your place on leaderboards"),
+                    "/idea, /vote — " + _("send an idea to a challenge, vote on others'"),
                     "/language — " + _("change language"),
                     "/phone — " + _("link your phone number, to answer by SMS too"),
                     "/mydata — " + _("see what we hold about you"),
@@ -569,7 +583,7 @@ class Turn:
         return [Outbound(self._("Language changed."), updates_pressed=True)]
 
 
-QUIZ_COMMANDS: dict[str, Callable[[Turn, str], list[Outbound]]] = {
+YOUTH_COMMANDS: dict[str, Callable[[Turn, str], list[Outbound]]] = {
     "quiz": quiz_flow.play,
     "top": quiz_flow.top,
     "me": lambda turn, _argument: quiz_flow.me(turn),
@@ -577,5 +591,7 @@ QUIZ_COMMANDS: dict[str, Callable[[Turn, str], list[Outbound]]] = {
     "nickname": quiz_flow.set_nickname,
     "hide": lambda turn, _argument: quiz_flow.set_hidden(turn, True),
     "show": lambda turn, _argument: quiz_flow.set_hidden(turn, False),
+    "idea": challenge_flow.idea_command,
+    "vote": challenge_flow.vote_command,
 }
-"""Commands of quizzes and leaderboards (SMS keywords map to the same names)."""
+"""Commands of quizzes, leaderboards and challenges (SMS keywords map to the same names)."""

@@ -18,6 +18,8 @@ COMMANDS = (
     "nickname",
     "hide",
     "show",
+    "idea",
+    "vote",
     "language",
     "phone",
     "mydata",
