@@ -179,6 +179,9 @@ class Answer(Base):
     value: Mapped[Any] = mapped_column(JSON)
     number: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)
+    text_status: Mapped[str | None] = mapped_column(String(12))
+    """Moderation of free text: None (not yet read), approved or rejected. Only approved
+    text leaves the database (exports, reports) unless staff ask for it explicitly."""
     channel: Mapped[str] = mapped_column(String(16))
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
