@@ -56,7 +56,6 @@ import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -69,10 +68,18 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, Table, event, insert, text  # noqa: E402
+from sqlalchemy import Engine, Table, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.bench_database import (  # noqa: E402
+    CHUNK,
+    bulk_insert,
+    open_database,
+    postgres_admin,
+    reset_sequences,
+    vacuum_analyze,
+)
 from polls.onboarding import DEFAULT_REGIONS, region_value  # noqa: E402
 from polls.quiz import parse_quiz  # noqa: E402
 from polls.quiz_play import week_of  # noqa: E402
@@ -99,7 +106,6 @@ WEEKS = ("2026-W46", "2026-W47", "2026-W48")
 QUIZZES = 20
 QUESTIONS = 10
 TIME_LIMIT_S = 30
-CHUNK = 20_000
 HIDDEN_SHARE = 0.05
 NO_NICKNAME_SHARE = 0.02
 TEAM_SHARE = 0.60
@@ -430,62 +436,6 @@ class Generator:
 # ---------------------------------------------------------------- the database
 
 
-def use_schema(db: Database, schema: str) -> None:
-    """Every connection of ``db`` (PostgreSQL) works in ``schema``: tests keep ``public``."""
-    engine = db._async_engine  # the engine the Database's sessions use
-    assert engine is not None
-
-    @event.listens_for(engine.sync_engine, "connect", insert=True)
-    def set_search_path(dbapi_connection: Any, _record: Any) -> None:
-        autocommit = dbapi_connection.autocommit
-        dbapi_connection.autocommit = True
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f'SET search_path TO "{schema}"')
-        cursor.close()
-        dbapi_connection.autocommit = autocommit
-
-
-async def postgres_admin(url: str, *statements: str) -> None:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def open_database(url: str | None, schema: str) -> tuple[Database, Path | None]:
-    work = None
-    if url is None:
-        work = Path(tempfile.mkdtemp(prefix="bench-leaderboard-"))
-        url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-    db = Database(url)
-    if not db.is_sqlite:
-        await postgres_admin(
-            url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', f'CREATE SCHEMA "{schema}"'
-        )
-        use_schema(db, schema)
-    await db.migrate()
-    return db, work
-
-
-async def bulk_insert(db: Database, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Core executemany in one transaction per CHUNK rows, on the Database's write path."""
-    columns = set(table.c.keys())
-    if rows and not set(rows[0]) <= columns:  # a column others renamed: fail loudly
-        raise SystemExit(f"{table.name}: no column {sorted(set(rows[0]) - columns)}")
-    for low in range(0, len(rows), CHUNK):
-        part = rows[low : low + CHUNK]
-
-        def work(session: Session, part: list[dict[str, Any]] = part) -> None:
-            session.connection().execute(insert(table), part)
-
-        await db.write(work)
-
-
 async def populate(db: Database, generator: Generator) -> dict[str, Any]:
     timings: dict[str, float] = {}
 
@@ -510,31 +460,13 @@ async def populate(db: Database, generator: Generator) -> dict[str, Any]:
     timings["attempts_and_answers"] = time.perf_counter() - answers_began
     await step("player_scores", SCORES, generator.score_rows())
     if not db.is_sqlite:
-        await reset_sequences(db)
+        await reset_sequences(db, SERIAL_TABLES)
     timings["total"] = time.perf_counter() - began
     return {name: round(seconds, 1) for name, seconds in timings.items()}
 
 
-async def reset_sequences(db: Database) -> None:
-    """Explicit ids leave PostgreSQL's sequences behind: move them past the rows."""
-
-    def work(session: Session) -> None:
-        for table in ("respondents", "teams", "quiz_versions", "quiz_attempts", "quiz_answers"):
-            session.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                    f"(SELECT max(id) FROM {table}))"
-                )
-            )
-
-    await db.write(work)
-
-
-async def vacuum_analyze(url: str, schema: str) -> float:
-    began = time.perf_counter()
-    tables = ("respondents", "players", "teams", "quiz_attempts", "quiz_answers", "player_scores")
-    await postgres_admin(url, *(f'VACUUM ANALYZE "{schema}".{table}' for table in tables))
-    return time.perf_counter() - began
+SERIAL_TABLES = ("respondents", "teams", "quiz_versions", "quiz_attempts", "quiz_answers")
+BOARD_TABLES = ("respondents", "players", "teams", "quiz_attempts", "quiz_answers", "player_scores")
 
 
 async def check_against_service(db: Database, season: Season, sample: list[int]) -> int:
@@ -849,7 +781,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         if not db.is_sqlite:
             assert args.database_url is not None
             result["populate_s"]["vacuum_analyze"] = round(
-                await vacuum_analyze(args.database_url, args.schema), 1
+                await vacuum_analyze(args.database_url, args.schema, BOARD_TABLES), 1
             )
         rng = random.Random(args.seed + 1)
         week = WEEKS[-1]
