@@ -284,11 +284,8 @@ def _rank_line(turn: Turn) -> str:
     if placed is None:
         return _hint(turn, _("Leaderboard: /top"), _("Leaderboard: reply TOP"))
     rank, total = placed
-    return (
-        _("You are number {rank} of {total}.").format(rank=rank, total=total)
-        + " "
-        + _hint(turn, "/top", "")
-    )
+    place = _("You are number {rank} of {total}.").format(rank=rank, total=total)
+    return place if _sms(turn) else f"{place} /top"  # by SMS, no trailing space to pay for
 
 
 _BOARD_WORDS = {
@@ -329,7 +326,12 @@ def top(turn: Turn, argument: str) -> list[Outbound]:
     if team_id is not None:
         team = TeamRepository(turn.session).by_id(team_id)
         title.append(team["name"] if team else _("your team"))
-    lines = ["🏆 " + " · ".join(title) if not _sms(turn) else " · ".join(title)]
+    if _sms(turn):
+        # GSM-7 only, as for quizzes: "·", "◀" or a Cyrillic letter would make it UCS-2.
+        turn.reply.transliterate = True
+        lines = [" - ".join(title)]
+    else:
+        lines = ["🏆 " + " · ".join(title)]
     lines += _board_lines(turn, period, region, team_id)
     if _sms(turn):
         lines.append(_("Also: TOP WEEK, TOP REGION, TOP TEAM"))
@@ -360,7 +362,9 @@ def _board_lines(turn: Turn, period: str, region: str | None, team_id: int | Non
         if previous and rank > previous + 1:
             lines.append("…")
         row = rows[rank]
-        mark = " ◀" if row.respondent_id == turn.respondent.id else ""
+        mark = ""
+        if row.respondent_id == turn.respondent.id:
+            mark = " <" if _sms(turn) else " ◀"
         lines.append(f"{row.rank}. {row.nickname} {row.score}{mark}")
         previous = rank
     if mine is None:
