@@ -628,3 +628,13 @@ def _register_youth_commands() -> None:
 
 
 _register_youth_commands()
+
+
+def _register_export_command() -> None:
+    """Exports of a survey's answers live in their own module; the command is one."""
+    from outreach.export_cli import export
+
+    main.add_command(export)
+
+
+_register_export_command()
