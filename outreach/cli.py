@@ -14,16 +14,11 @@ from aiohttp import web
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from outreach.logs import configure_logging
 from outreach.settings import Settings, SettingsError
-from polls.answer_parsing import format_number
 from polls.errors import OutreachError
-from polls.i18n import translator
-from polls.results import QuestionResult, question_results
 from polls.survey_loader import validate_survey_files
-from storage.answers import AnswerRepository, QuestionCounts
 from storage.database import Database
 
 console = Console()
@@ -184,131 +179,6 @@ def surveys_load(paths: tuple[Path, ...]) -> None:
     for survey_id, version, created in loaded:
         state = "stored as a new version" if created else "unchanged"
         console.print(f"{survey_id}: version {version} ({state})")
-
-
-def _result_json(result: QuestionResult) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "question_id": result.question_id,
-        "kind": result.kind,
-        "text": result.text,
-        "answered": result.answered,
-    }
-    if result.choices:
-        data["choices"] = [
-            {
-                "value": c.value,
-                "label": c.label,
-                "count": c.count,
-                "percent": round(c.percent, 1),
-            }
-            for c in result.choices
-        ]
-    if result.mean is not None:
-        data.update(mean=result.mean, median=result.median, min=result.minimum, max=result.maximum)
-    return data
-
-
-def _results_table(result: QuestionResult) -> Table:
-    table = Table(title=f"{result.question_id}: {result.text}", title_justify="left")
-    table.add_column("Answer")
-    table.add_column("Count", justify="right")
-    table.add_column("%", justify="right")
-    for choice in result.choices:
-        table.add_row(choice.label, str(choice.count), f"{choice.percent:.1f}")
-    if result.mean is not None:
-        for label, value in (
-            ("mean", result.mean),
-            ("median", result.median),
-            ("min", result.minimum),
-            ("max", result.maximum),
-        ):
-            table.add_row(label, format_number(round(value or 0, 2)), "")
-    table.caption = f"{result.answered} answered"
-    return table
-
-
-@main.command()
-@click.argument("survey_id")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--language", default="en", show_default=True, help="Language of the labels.")
-@click.option(
-    "--by",
-    "breakdown",
-    type=click.Choice(["channel"]),
-    default=None,
-    help="Also show the results of each channel (Telegram, SMS) apart.",
-)
-def results(survey_id: str, as_json: bool, language: str, breakdown: str | None) -> None:
-    """Counts and percentages per question and choice, all channels together."""
-    from outreach.survey_catalogue import SurveyCatalogue
-
-    settings = load_settings()
-    labels = translator(language)
-
-    def as_results(stored: Any, counts: dict[str, QuestionCounts]) -> list[QuestionResult]:
-        return question_results(
-            stored.survey,
-            {q: c.answered for q, c in counts.items()},
-            {q: c.choices for q, c in counts.items()},
-            {q: c.numbers for q, c in counts.items()},
-            labels,
-        )
-
-    async def run() -> tuple[Any, dict[str, int], dict[str | None, dict[str, QuestionCounts]]]:
-        database = Database(settings.database_url)
-        catalogue = SurveyCatalogue(database)
-
-        def query(
-            session: Session,
-        ) -> tuple[Any, dict[str, int], dict[str | None, dict[str, QuestionCounts]]]:
-            stored = catalogue.latest(session, survey_id)
-            if stored is None:
-                return None, {}, {}
-            repository = AnswerRepository(session)
-            counts: dict[str | None, dict[str, QuestionCounts]] = {
-                None: repository.counts(survey_id=survey_id)
-            }
-            if breakdown == "channel":
-                for channel in repository.channels(survey_id=survey_id):
-                    counts[channel] = repository.counts(survey_id=survey_id, channel=channel)
-            return stored, repository.session_counts(survey_id=survey_id), counts
-
-        try:
-            await database.migrate()
-            return await database.read(query)
-        finally:
-            await database.dispose()
-
-    stored, sessions, counts = asyncio.run(run())
-    if stored is None:
-        raise click.ClickException(
-            f"no survey '{survey_id}': load it with `outreach surveys load` first"
-        )
-    found = as_results(stored, counts[None])
-    by_channel = {c: as_results(stored, n) for c, n in counts.items() if c is not None}
-    if as_json:
-        document: dict[str, Any] = {
-            "survey_id": survey_id,
-            "version": stored.version,
-            "sessions": sessions,
-            "questions": [_result_json(r) for r in found],
-        }
-        if breakdown:
-            document["by_channel"] = {
-                channel: [_result_json(r) for r in rows] for channel, rows in by_channel.items()
-            }
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-        return
-    console.print(
-        f"[bold]{survey_id}[/bold] (version {stored.version}): "
-        f"{sessions.get('started', 0)} started, {sessions.get('completed', 0)} completed"
-    )
-    for result in found:
-        console.print(_results_table(result))
-    for channel, rows in by_channel.items():
-        console.rule(f"{channel}")
-        for result in rows:
-            console.print(_results_table(result))
 
 
 @main.group()
@@ -638,3 +508,23 @@ def _register_export_command() -> None:
 
 
 _register_export_command()
+
+
+def _register_texts_command() -> None:
+    """Moderation of free-text answers lives in its own module; the command is one."""
+    from outreach.texts_cli import texts
+
+    main.add_command(texts)
+
+
+_register_texts_command()
+
+
+def _register_results_command() -> None:
+    """Results as they may be published live in their own module; the command is one."""
+    from outreach.results_cli import results
+
+    main.add_command(results)
+
+
+_register_results_command()

@@ -22,6 +22,7 @@ from outreach import challenge_flow, events, personal_data, quiz_flow
 from outreach.quiz_catalogue import QuizCatalogue
 from outreach.survey_catalogue import SurveyCatalogue
 from polls import dialogue
+from polls.analysis import published
 from polls.dialogue import Style
 from polls.i18n import Translator, language_name, translator
 from polls.keywords import Keyword, KeywordMatch
@@ -36,12 +37,13 @@ from polls.onboarding import (
     build_onboarding,
     consent_version,
 )
-from polls.results import MIN_GROUP, question_results, results_text
+from polls.results import MIN_GROUP, results_text
 from polls.survey import Survey, localize
 from storage.answers import AnswerRepository
 from storage.database import Database
 from storage.group_commit import GroupCommit
 from storage.inbound import InboundRepository
+from storage.moderation import REJECTED
 from storage.respondents import RespondentRecord, RespondentRepository
 from storage.surveys import StoredSurvey
 
@@ -545,6 +547,9 @@ class Turn:
                 question=transition.question,
                 value=transition.recorded,
                 channel=self.channel,
+                # A banned person's free text is kept from everyone, as their earlier text
+                # was when staff banned them; their survey goes on as for anyone else.
+                text_status=REJECTED if self.respondent.banned_at is not None else None,
             )
         out = dialogue.render(survey, transition, _, self.style)
         if not transition.finished:
@@ -558,15 +563,22 @@ class Turn:
         return out
 
     def _results(self, stored: StoredSurvey) -> Outbound:
-        counts = self.answers.counts(survey_id=stored.survey.id)
-        results = question_results(
-            stored.survey,
-            {q: c.answered for q, c in counts.items()},
-            {q: c.choices for q, c in counts.items()},
-            {q: c.numbers for q, c in counts.items()},
-            self._,
-        )
-        return Outbound(results_text(results, self._, min_group=self.service.config.min_group))
+        """What everyone answered so far, with small groups hidden as in every published result."""
+        survey = stored.survey
+        counts = self.answers.counts(survey_id=survey.id)
+        results = [
+            published.question_results(
+                survey,
+                question,
+                published.SegmentCounts(found.answered, dict(found.choices), sum(found.numbers)),
+                self._,
+                k=self.service.config.min_group,
+                numbers=found.numbers,
+            )
+            for question in survey.questions
+            if (found := counts.get(question.id)) is not None
+        ]
+        return Outbound(results_text(results, self._))
 
     # ------------------------------------------------------------ language
 

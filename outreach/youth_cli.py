@@ -18,6 +18,7 @@ import click
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,7 @@ from storage.challenges import (
 )
 from storage.database import Database
 from storage.models import Player
+from storage.moderation import ModerationRepository
 from storage.quizzes import TeamRepository
 
 console = Console()
@@ -239,7 +241,8 @@ def challenge_ideas(challenge_id: str, status: str | None) -> None:
     rows = _run(_read(read))
     for idea in rows:
         sent = idea.created_at.strftime("%Y-%m-%d %H:%M")
-        table.add_row(str(idea.id), idea.status, str(idea.votes), sent, idea.text)
+        # Text, not markup: "[...]" in an idea is shown as written, not taken for a style.
+        table.add_row(str(idea.id), idea.status, str(idea.votes), sent, Text(idea.text))
     console.print(table)
     console.print(f"{len(rows)} idea(s).")
 
@@ -248,7 +251,7 @@ def _moderate(idea_ids: tuple[int, ...], status: str) -> None:
     def write(session: Session) -> None:
         repository = ChallengeRepository(session)
         for idea_id in idea_ids:
-            repository.moderate(idea_id, status, datetime.now(UTC))
+            repository.moderate(idea_id=idea_id, status=status, now=datetime.now(UTC))
 
     _run(_write(write))
     console.print(f"{len(idea_ids)} idea(s) {status}.")
@@ -274,16 +277,31 @@ def challenge_reject(idea_ids: tuple[int, ...]) -> None:
 def challenge_mute(idea_id: int, days: int) -> None:
     """Reject the idea and stop its author sending ideas or nicknames for some days."""
     now = datetime.now(UTC)
-    _run(_write(lambda s: ChallengeRepository(s).mute_author(idea_id, now + timedelta(days), now)))
+
+    def write(session: Session) -> None:
+        challenges = ChallengeRepository(session)
+        author = challenges.author_of(idea_id=idea_id)
+        challenges.moderate(idea_id=idea_id, status=REJECTED, now=now)
+        ModerationRepository(session).mute(respondent_id=author, until=now + timedelta(days))
+
+    _run(_write(write))
     console.print(f"Idea {idea_id} rejected; its author is muted for {days} day(s).")
 
 
 @challenge.command("ban")
 @click.argument("idea_id", type=int)
 def challenge_ban(idea_id: int) -> None:
-    """Reject all the author's ideas, ban them from ideas and take them off leaderboards."""
-    _run(_write(lambda s: ChallengeRepository(s).ban_author(idea_id, datetime.now(UTC))))
-    console.print(f"The author of idea {idea_id} is banned; all their ideas are rejected.")
+    """Ban the idea's author: all their ideas and free text rejected, off leaderboards."""
+
+    def write(session: Session) -> None:
+        author = ChallengeRepository(session).author_of(idea_id=idea_id)
+        ModerationRepository(session).ban(respondent_id=author, now=datetime.now(UTC))
+
+    _run(_write(write))
+    console.print(
+        f"The author of idea {idea_id} is banned; all their ideas and free-text answers "
+        "are rejected."
+    )
 
 
 @challenge.command("voting")

@@ -1,18 +1,20 @@
-"""Results as numbers and as the short text a respondent reads after a survey.
-
-Nothing here is shown for fewer than ``min_group`` people, so a result never
-describes one person.
+"""Results as raw numbers (the sandbox's make-believe data) and as the short text a
+respondent reads after a survey, which only shows what may be published.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from polls.answer_parsing import format_number
 from polls.i18n import Translator
 from polls.survey import NO, YES, Question, QuestionKind, Survey, localize
+
+if TYPE_CHECKING:
+    from polls.analysis.published import QuestionResults
 
 MIN_GROUP = 5
 """The fewest people a published figure may describe."""
@@ -89,26 +91,31 @@ def question_results(
     return results
 
 
-def results_text(
-    results: list[QuestionResult], _: Translator, *, min_group: int = MIN_GROUP
-) -> str:
-    """The results a respondent sees: percentages only, never for small groups."""
+def results_text(results: Sequence[QuestionResults], _: Translator) -> str:
+    """The results a respondent sees: percentages of what may be published, never of few people.
+
+    ``results`` come from polls.analysis.published, where counts under k (and
+    what would give them away) are hidden; a hidden answer is left out here.
+    """
     lines = [_("Results so far:")]
     shown = False
     for result in results:
-        if not result.choices and result.mean is None:
-            continue
-        if result.answered < min_group:
+        shares = [
+            (result.shares[value], label)
+            for value, label in result.options
+            if value in result.shares and result.shares[value].percent is not None
+        ]
+        if not shares and result.median is None:
             continue
         shown = True
         lines.append("")
         lines.append(result.text)
-        if result.mean is not None and result.median is not None:
+        if result.median is not None:
             lines.append(
                 _("Median: {median}").format(median=format_number(round(result.median, 1)))
             )
-        for choice in sorted(result.choices, key=lambda c: -c.count):
-            lines.append(f"• {choice.label}: {round(choice.percent)}%")
+        for share, label in sorted(shares, key=lambda item: -item[0].figure.count):
+            lines.append(f"• {label}: {round(share.percent or 0)}%")
     if not shown:
         return _("Results will be shown once more people have answered.")
     return "\n".join(lines)

@@ -111,8 +111,11 @@ class AnswerRepository:
         question: Question,
         value: AnswerValue,
         channel: str,
+        text_status: str | None = None,
     ) -> None:
+        """Store one answer; ``text_status`` is a free-text answer's moderation, if decided."""
         connection = self.session.connection()
+        text = value if question.kind is QuestionKind.TEXT and isinstance(value, str) else None
         answer_id = connection.execute(
             _INSERT_ANSWER,
             {
@@ -124,9 +127,8 @@ class AnswerRepository:
                 "kind": question.kind.value,
                 "value": value,
                 "number": float(value) if isinstance(value, (int, float)) else None,
-                "text": value
-                if question.kind is QuestionKind.TEXT and isinstance(value, str)
-                else None,
+                "text": text,
+                "text_status": text_status if text is not None else None,
                 "channel": channel,
                 "answered_at": utcnow(),
             },

@@ -1,7 +1,8 @@
 """Idea challenges in the database: challenges, ideas, moderation, votes, results.
 
 Staff see an idea's text and its number, never who wrote it: moderation acts on
-the author through the idea (mute or ban "the author of idea 12"). Everyone who
+the author through the idea (mute or ban "the author of idea 12": ``author_of``
+finds them, ``storage.moderation.ModerationRepository`` acts). Everyone who
 sends an idea or votes is tagged ``challenge_tag(id)``, so results can be
 announced to exactly them with an ordinary campaign.
 """
@@ -24,8 +25,6 @@ from storage.models import (
 from storage.models import (
     Idea,
     IdeaVote,
-    PlayerScore,
-    Respondent,
     RespondentTag,
     utcnow,
 )
@@ -33,9 +32,7 @@ from storage.models import (
 CHALLENGES = cast(Table, ChallengeRow.__table__)
 IDEAS = cast(Table, Idea.__table__)
 VOTES = cast(Table, IdeaVote.__table__)
-RESPONDENTS = cast(Table, Respondent.__table__)
 TAGS = cast(Table, RespondentTag.__table__)
-SCORES = cast(Table, PlayerScore.__table__)
 
 OPEN, VOTING, CLOSED = "open", "voting", "closed"
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -172,7 +169,7 @@ class ChallengeRepository:
         row = self._connection.execute(select(IDEAS).where(IDEAS.c.id == idea_id)).first()
         return None if row is None else _idea(row)
 
-    def moderate(self, idea_id: int, status: str, now: datetime) -> IdeaRow:
+    def moderate(self, *, idea_id: int, status: str, now: datetime) -> IdeaRow:
         idea = self.idea(idea_id)
         if idea is None:
             raise ChallengeError("no_idea")
@@ -181,36 +178,14 @@ class ChallengeRepository:
         )
         return idea
 
-    def _author(self, idea_id: int) -> int:
+    def author_of(self, *, idea_id: int) -> int:
+        """Who sent the idea: never shown, only handed to ``ModerationRepository``."""
         author = self._connection.execute(
             select(IDEAS.c.respondent_id).where(IDEAS.c.id == idea_id)
         ).scalar()
         if author is None:
             raise ChallengeError("no_idea")
         return int(author)
-
-    def mute_author(self, idea_id: int, until: datetime, now: datetime) -> None:
-        """No ideas or nickname changes until ``until``; this idea is rejected."""
-        author = self._author(idea_id)
-        self.moderate(idea_id, REJECTED, now)
-        self._connection.execute(
-            update(RESPONDENTS).where(RESPONDENTS.c.id == author).values(muted_until=until)
-        )
-
-    def ban_author(self, idea_id: int, now: datetime) -> None:
-        """No more ideas, ever; all their ideas rejected; off every leaderboard."""
-        author = self._author(idea_id)
-        self._connection.execute(
-            update(IDEAS)
-            .where(IDEAS.c.respondent_id == author)
-            .values(status=REJECTED, moderated_at=now)
-        )
-        self._connection.execute(
-            update(RESPONDENTS).where(RESPONDENTS.c.id == author).values(banned_at=now)
-        )
-        self._connection.execute(
-            update(SCORES).where(SCORES.c.respondent_id == author).values(visible=False)
-        )
 
     # ---------------------------------------------------------- votes
 

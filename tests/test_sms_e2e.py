@@ -132,8 +132,9 @@ async def test_a_whole_survey_by_sms_then_stop_and_come_back(
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    assert document["sessions"]["completed"] == 1
-    assert set(document["by_channel"]) == {"sms"}
+    assert document["completed"] == {"count": None, "text": "<5"}  # one person
+    (by_channel,) = document["breakdowns"][:1]
+    assert [s["segment"] for s in by_channel["segments"]] == [{"channel": "sms"}]
 
 
 async def test_localized_stop_is_confirmed_in_the_persons_language(

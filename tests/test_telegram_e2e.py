@@ -23,7 +23,7 @@ from outreach.app import Outreach, running
 from outreach.cli import main as cli
 from outreach.emulators.telegram_bot_api import EmulatedUser, TelegramBotApiEmulator
 from outreach.settings import Settings
-from storage.models import Answer, ChannelIdentity, Respondent
+from storage.models import Answer, AnswerChoice, ChannelIdentity, Respondent
 from tests.conftest import EXAMPLE_SURVEYS, free_port
 
 pytestmark = pytest.mark.storage
@@ -124,9 +124,17 @@ async def test_a_new_person_completes_a_survey_and_results_show_it(
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     goals = next(q for q in document["questions"] if q["question_id"] == "top_goals")
-    picked = {c["value"]: c["count"] for c in goals["choices"] if c["count"]}
-    assert picked == {"quality_education": 1, "climate_action": 1}
-    assert document["sessions"]["completed"] == 1
+    # One person: what they picked is stored, and nothing of it is published, not
+    # even the zeros (with one person, "0" says what they did not pick).
+    assert goals["answered"] == {"count": None, "text": "<5"}
+    assert all(c["count"] is None and c["text"] == "<5" for c in goals["choices"])
+    assert document["completed"] == {"count": None, "text": "<5"}
+    stored = await service.db.read(
+        lambda s: sorted(
+            s.scalars(select(AnswerChoice.value).where(AnswerChoice.question_id == "top_goals"))
+        )
+    )
+    assert stored == ["climate_action", "quality_education"]
 
 
 async def test_a_wrong_answer_gets_a_friendly_reprompt(
