@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Answer, ChannelIdentity, Respondent, SurveySession, utcnow
+from storage.moderation import ModerationRepository
 
 RESPONDENTS = cast(Table, Respondent.__table__)
 IDENTITIES = cast(Table, ChannelIdentity.__table__)
@@ -292,7 +293,16 @@ class RespondentRepository:
             ):
                 if getattr(mine, name) is None and getattr(theirs, name) is not None:
                     setattr(mine, name, getattr(theirs, name))
+            # The code of conduct follows the person: linking a number never lifts a
+            # mute or a ban (the later mute, the earlier ban).
+            if theirs.muted_until is not None and (
+                mine.muted_until is None or theirs.muted_until > mine.muted_until
+            ):
+                mine.muted_until = theirs.muted_until
             self.save(mine)
+            bans = [b for b in (mine.banned_at, theirs.banned_at) if b is not None]
+            if bans:
+                ModerationRepository(self.session).ban(respondent_id=into, now=min(bans))
         connection.execute(delete(RESPONDENTS).where(RESPONDENTS.c.id == other))
 
     def delete(self, *, respondent_id: int) -> None:

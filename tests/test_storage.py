@@ -294,3 +294,29 @@ async def test_two_processes_take_turns_with_one_person(database_url: str, db: D
     assert seen == "baku"
     stored = await db.read(lambda s: RespondentRepository(s).find(channel="sms", address="+1"))
     assert stored is not None and (stored.region, stored.age_band) == ("baku", "18_24")
+
+
+async def test_linking_a_number_never_lifts_a_ban_or_a_mute(db: Database) -> None:
+    from storage.moderation import ModerationRepository
+
+    banned_at = datetime(2026, 11, 20, tzinfo=UTC)
+    muted_until = datetime(2027, 1, 1, tzinfo=UTC)
+
+    def setup(session: Session) -> tuple[int, int]:
+        repository = RespondentRepository(session)
+        by_sms = repository.create(channel="sms", address="+994501234567", language="az").id
+        ModerationRepository(session).ban(respondent_id=by_sms, now=banned_at)
+        ModerationRepository(session).mute(respondent_id=by_sms, until=muted_until)
+        fresh = repository.create(channel="telegram", address="777", language="az").id
+        return by_sms, fresh
+
+    by_sms, fresh = await db.write(setup)
+    await db.write(
+        lambda s: RespondentRepository(s).link_identity(
+            respondent_id=fresh, channel="sms", address="+994501234567"
+        )
+    )
+    survivor = await db.read(lambda s: RespondentRepository(s).get(respondent_id=fresh))
+    assert survivor is not None
+    assert (survivor.banned_at, survivor.muted_until) == (banned_at, muted_until)
+    assert await db.read(lambda s: RespondentRepository(s).get(respondent_id=by_sms)) is None
