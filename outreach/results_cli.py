@@ -16,10 +16,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from outreach.survey_results import TextResults
 from polls.analysis import Figure, MarginsFileError, load_margins
 from polls.analysis.published import Breakdown, QuestionResults, Share
 from polls.errors import OutreachError
 from polls.results import MIN_GROUP
+from polls.text_analysis import ThemeFileError, load_themes
 from storage.analysis import DIMENSIONS
 from storage.database import Database
 
@@ -123,6 +125,48 @@ def results_json(results: Any) -> dict[str, Any]:
     }
 
 
+def text_json(text: TextResults, results: Any) -> dict[str, Any]:
+    """Free text as published: only terms, phrases and themes at least k answers share."""
+    return {
+        "question_id": text.question_id,
+        "text": text.text,
+        "segments": [
+            {
+                "segment": None
+                if part.segment is None
+                else dict(zip(results.dimensions, part.segment, strict=True)),
+                "answers": figure_json(part.answers),
+                "terms": [{"term": t.text, "answers": t.answers} for t in part.terms],
+                "phrases": [{"phrase": t.text, "answers": t.answers} for t in part.phrases],
+                "themes": part.themes,
+            }
+            for part in text.segments
+        ],
+    }
+
+
+def _text_table(text: TextResults, results: Any) -> Table:
+    table = Table(
+        title=f"{text.question_id}: {text.text} (approved free text)", title_justify="left"
+    )
+    for column in ("who", "answers", "top terms", "phrases", "themes"):
+        table.add_column(column)
+    for part in text.segments:
+        who = "everyone" if part.segment is None else results.segment_label(part.segment)
+        table.add_row(
+            who,
+            part.answers.text,
+            ", ".join(f"{t.text} {t.answers}" for t in part.terms),
+            ", ".join(f"{t.text} {t.answers}" for t in part.phrases),
+            ", ".join(
+                f"{text.theme_names.get(theme, theme)} {count}"
+                for theme, count in sorted(part.themes.items(), key=lambda item: -item[1])
+            ),
+        )
+    table.caption = "Terms, phrases and themes fewer than k answers share are not listed."
+    return table
+
+
 def _percent(share: Share, digits: int = 1) -> str:
     return "" if share.percent is None else f"{share.percent:.{digits}f}"
 
@@ -208,27 +252,48 @@ def _dimensions(value: str | None) -> tuple[str, ...]:
     default=None,
     help="Population margins (CSV: dimension,category,share) to weight by.",
 )
+@click.option(
+    "--text",
+    "with_text",
+    is_flag=True,
+    help="Also the top terms and phrases of approved free text (by segment with --by).",
+)
+@click.option(
+    "--themes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A theme dictionary (e.g. analysis/sdg_themes.yaml): free text counted by theme.",
+)
 def results(
-    survey_id: str, as_json: bool, language: str, by: str | None, k: int, margins: Path | None
+    survey_id: str,
+    as_json: bool,
+    language: str,
+    by: str | None,
+    k: int,
+    margins: Path | None,
+    with_text: bool,
+    themes: Path | None,
 ) -> None:
     """Counts, percentages with 95% intervals, breakdowns, funnel and invitations of a survey."""
     from outreach.cli import load_settings
-    from outreach.survey_results import REPRESENTATIVENESS, survey_results
+    from outreach.survey_results import REPRESENTATIVENESS, survey_results, text_results
 
     dimensions = _dimensions(by)
     try:
         population = load_margins(margins) if margins else None
-    except MarginsFileError as error:
+        dictionary = load_themes(themes) if themes else None
+    except (MarginsFileError, ThemeFileError) as error:
         for problem in error.problems:
             errors.print(str(problem), highlight=False, markup=False)
-        raise click.ClickException(f"{len(error.problems)} problem(s) in {margins}") from None
+        name = margins if isinstance(error, MarginsFileError) else themes
+        raise click.ClickException(f"{len(error.problems)} problem(s) in {name}") from None
     settings = load_settings()
 
-    async def run() -> Any:
+    async def run() -> tuple[Any, list[TextResults]]:
         database = Database(settings.database_url)
         try:
             await database.migrate()
-            return await survey_results(
+            found = await survey_results(
                 database,
                 survey_id,
                 dimensions=dimensions,
@@ -237,15 +302,29 @@ def results(
                 language=language,
                 regions=settings.regions,
             )
+            texts = []
+            if with_text or dictionary is not None:
+                texts = await text_results(
+                    database,
+                    survey_id,
+                    dimensions=dimensions,
+                    themes=dictionary,
+                    k=k,
+                    language=language,
+                )
+            return found, texts
         finally:
             await database.dispose()
 
     try:
-        found = asyncio.run(run())
+        found, texts = asyncio.run(run())
     except OutreachError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
-        click.echo(json.dumps(results_json(found), ensure_ascii=False, indent=2))
+        document = results_json(found)
+        if texts:
+            document["free_text"] = [text_json(t, found) for t in texts]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     console.print(
         f"[bold]{found.survey_id}[/bold] (version {found.version}): "
@@ -285,4 +364,6 @@ def results(
             f"{w.respondents} people, effective sample size {w.effective_sample_size:.0f}"
             + ("" if w.converged else " (raking did not converge: read weighted figures with care)")
         )
+    for text in texts:
+        console.print(_text_table(text, found))
     console.print(REPRESENTATIVENESS, style="italic")

@@ -38,6 +38,7 @@ from polls.i18n import Translator, language_name, translator
 from polls.onboarding import AGE_BANDS, DEFAULT_REGIONS, GENDERS, region_label, region_value
 from polls.results import MIN_GROUP
 from polls.survey import QuestionKind, Survey, localize
+from polls.text_analysis import TermCount, TermTally, ThemeDictionary, ThemeTally
 from storage.analysis import DIMENSIONS, AnalysisRepository, Funnel, InvitationRate, Window
 from storage.database import Database, Work
 from storage.surveys import StoredSurvey
@@ -147,7 +148,7 @@ async def survey_results(
     by_weighting = [query_dimensions.index(d) for d in weighting_dimensions]
 
     labels = dimension_labels(_, regions)
-    order = {dimension: list(values) for dimension, values in labels.items()}
+    order = {d: [v for v in values if v is not None] for d, values in labels.items()}
     questions, breakdowns = [], []
     for question in survey.questions:
         per_segment = counts.get(question.id, {})
@@ -280,3 +281,110 @@ def dimension_labels(_: Translator, regions: Sequence[str]) -> dict[str, dict[st
         "language": {code: language_name(code) for code in ("az", "ru", "en", "kk", "uz")},
         "channel": {"telegram": "Telegram", "sms": "SMS"},
     }
+
+
+@dataclass(frozen=True)
+class TextSegment:
+    """One segment's free text: how many approved answers, top terms, phrases, themes."""
+
+    segment: Segment | None
+    """None for everyone."""
+    answers: Figure
+    terms: tuple[TermCount, ...] = ()
+    phrases: tuple[TermCount, ...] = ()
+    themes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TextResults:
+    question_id: str
+    text: str
+    segments: list[TextSegment]
+    theme_names: dict[str, str] = field(default_factory=dict)
+
+
+async def text_results(
+    db: Database,
+    survey_id: str,
+    *,
+    dimensions: tuple[str, ...] = (),
+    themes: ThemeDictionary | None = None,
+    k: int = MIN_GROUP,
+    language: str = "en",
+    window: Window = None,
+    limit: int = 10,
+) -> list[TextResults]:
+    """Top terms, two-word phrases and themes of each free-text question, by segment.
+
+    Only approved text is read. A term, phrase or theme fewer than ``k`` answers
+    share is never listed, and a segment's number of answers is hidden like any
+    count under ``k``.
+    """
+    stored = await db.read(lambda s: SurveyCatalogue(db).latest(s, survey_id))
+    if stored is None:
+        raise UnknownSurvey(f"no survey '{survey_id}': load it with `outreach surveys load` first")
+    survey = stored.survey
+    found = []
+    for question in survey.questions:
+        if question.kind is not QuestionKind.TEXT:
+            continue
+        terms = TermTally()
+        tally = ThemeTally(themes) if themes is not None else None
+        keys: dict[str, Segment] = {}
+        after = 0
+        while True:
+            batch = await db.read(
+                _approved_batch(survey_id, question.id, dimensions, window, after)
+            )
+            if not batch:
+                break
+            for answer_id, text, written_in, segment in batch:
+                key = "|".join(value or "-" for value in segment) if dimensions else None
+                if key is not None:
+                    keys[key] = segment
+                for where in {None, key}:
+                    terms.add(text, written_in or language, where)
+                    if tally is not None:
+                        tally.add(text, written_in or language, where)
+                after = answer_id
+        top = terms.results(limit=limit, min_answers=k)
+        counted = tally.results(min_answers=k) if tally is not None else {}
+        answers = suppress_counts(
+            {key or "": found_terms.answers for key, found_terms in top.items()}, k=k
+        ).cells
+        segments = [
+            TextSegment(
+                None if key is None else keys[key],
+                answers[key or ""],
+                found_terms.terms,
+                found_terms.phrases,
+                dict(counted[key].themes) if key in counted else {},
+            )
+            for key, found_terms in sorted(top.items(), key=lambda item: item[0] or "")
+        ]
+        names = (
+            {theme.id: localize(theme.name, language, themes.languages) for theme in themes.themes}
+            if themes is not None
+            else {}
+        )
+        found.append(
+            TextResults(
+                question.id, localize(question.text, language, survey.languages), segments, names
+            )
+        )
+    return found
+
+
+def _approved_batch(
+    survey_id: str, question_id: str, dimensions: tuple[str, ...], window: Window, after: int
+) -> Work[list[tuple[int, str, str | None, Segment]]]:
+    def work(session: Session) -> list[tuple[int, str, str | None, Segment]]:
+        return AnalysisRepository(session).approved_texts(
+            survey_id=survey_id,
+            question_id=question_id,
+            dimensions=dimensions,
+            window=window,
+            after_id=after,
+        )
+
+    return work

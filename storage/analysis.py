@@ -175,6 +175,39 @@ class AnalysisRepository:
         )
         return [float(value) for (value,) in rows]
 
+    def approved_texts(
+        self,
+        *,
+        survey_id: str,
+        question_id: str,
+        dimensions: tuple[str, ...] = (),
+        window: Window = None,
+        after_id: int = 0,
+        limit: int = 5000,
+    ) -> list[tuple[int, str, str | None, Segment]]:
+        """A batch of free text staff approved: (answer id, text, language, segment).
+
+        Only approved text is read: what was not moderated, or was rejected,
+        never reaches an analysis. Batches follow the answer id (keyset).
+        """
+        columns = _columns(dimensions)
+        rows = self.session.connection().execute(
+            select(ANSWERS.c.id, ANSWERS.c.text, RESPONDENTS.c.language, *columns)
+            .select_from(ANSWERS)
+            .join(RESPONDENTS, RESPONDENTS.c.id == ANSWERS.c.respondent_id)
+            .where(
+                ANSWERS.c.survey_id == survey_id,
+                ANSWERS.c.question_id == question_id,
+                ANSWERS.c.text_status == "approved",
+                ANSWERS.c.text.is_not(None),
+                ANSWERS.c.id > after_id,
+                *_within(ANSWERS.c.answered_at, window),
+            )
+            .order_by(ANSWERS.c.id)
+            .limit(limit)
+        )
+        return [(row[0], row[1], row[2], tuple(row[3:])) for row in rows]
+
     def funnel(self, *, survey_id: str, window: Window = None) -> Funnel:
         """People who began the survey (in the window), completed it, answered each question."""
         connection = self.session.connection()

@@ -386,3 +386,56 @@ async def test_a_window_and_an_invitation_s_response_rate(db: Database) -> None:
     assert invitation.completed.figure.count == completed
     respondents = await db.read(lambda s: s.query(Respondent).count())
     assert respondents == sum(PEOPLE.values())
+
+
+async def test_free_text_terms_and_themes_count_approved_text_only(
+    db: Database, database_url: str
+) -> None:
+    written = await write_people(db)
+    writers = [p for p in written.people if "idea" in p["answers"]]
+    approved = [p["id"] for p in writers if p["region"] != "ganja-dashkasan"]
+    pending = [p["id"] for p in writers if p["region"] == "ganja-dashkasan"]
+    assert len(approved) >= 10 and len(pending) >= 5
+
+    def moderate(session: Session) -> None:
+        session.execute(
+            update(Answer)
+            .where(Answer.respondent_id.in_(approved), Answer.question_id == "idea")
+            .values(text="Clean drinking water for the village school", text_status="approved")
+        )
+        session.execute(
+            update(Answer)
+            .where(Answer.respondent_id.in_(pending), Answer.question_id == "idea")
+            .values(text="Buses to the district centre, call +994501234567")
+        )
+
+    await db.write(moderate)
+    result = await asyncio.to_thread(
+        run_cli,
+        database_url,
+        "results",
+        "youth_priorities",
+        "--by",
+        "region",
+        "--themes",
+        str(Path(__file__).parent.parent / "analysis" / "sdg_themes.yaml"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    (idea,) = document["free_text"]
+    everyone = next(s for s in idea["segments"] if s["segment"] is None)
+    assert everyone["answers"]["count"] == len(approved)
+    terms = {t["term"]: t["answers"] for t in everyone["terms"]}
+    assert terms["water"] == len(approved)
+    assert {"drinking water": len(approved)}.items() <= {
+        p["phrase"]: p["answers"] for p in everyone["phrases"]
+    }.items()
+    assert everyone["themes"]["water"] == len(approved)
+    assert everyone["themes"]["education"] == len(approved)  # "school"
+    # Text not yet moderated is never read: no bus, no number.
+    assert "bus" not in result.output.lower() and "994" not in result.output
+    # Nakhchivan's few answers: their number is hidden and none of their terms listed.
+    small = [s for s in idea["segments"] if s["segment"] == {"region": "nakhchivan"}]
+    for segment in small:
+        assert segment["answers"]["count"] is None and segment["terms"] == []
