@@ -528,3 +528,14 @@ def _register_results_command() -> None:
 
 
 _register_results_command()
+
+
+def _register_staff_commands() -> None:
+    """Staff console accounts and the audit log live in their own module; the commands are two."""
+    from outreach.staff_cli import audit, staff
+
+    main.add_command(staff)
+    main.add_command(audit)
+
+
+_register_staff_commands()

@@ -540,3 +540,86 @@ class IdeaVote(Base):
     )
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffAccount(Base):
+    """A person of the staff console: a UN agency, ministry or NGO worker, never a respondent.
+
+    Accounts are disabled, never deleted, so the audit log keeps pointing at them.
+    """
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    """A username or an e-mail address, lowercased."""
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    """Argon2id, in its PHC string form (parameters and salt included)."""
+    role: Mapped[str] = mapped_column(String(16))
+    """admin, organizer, analyst or moderator (outreach.console.roles)."""
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    """Failed sign-ins since ``first_failed_at``: too many in the window lock the account."""
+    first_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+
+class StaffSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    """The absolute end, whatever the activity; idleness ends it sooner."""
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class StaffApiToken(Base):
+    """A token for scripts, acting with its account's role. Only its SHA-256 is stored."""
+
+    __tablename__ = "staff_api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    """The token's first characters, to recognise it in a list (``sdg_AbCd``)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """One staff action: who (account and username at the time), did what, to what, when.
+
+    ``details`` never holds personal data of respondents (storage.audit checks it).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(120))
+    """Who acted, as they were named then (``cli:<user>`` from the command line)."""
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(120))
+    details: Mapped[dict[str, Any] | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
