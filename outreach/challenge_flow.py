@@ -187,12 +187,9 @@ def _ballot_ideas(turn: Turn, challenge_id: str) -> list[IdeaRow]:
     """Approved ideas but the person's own, in an order of their own (no first-place bias)."""
     assert turn.respondent is not None
     repository = _repository(turn)
-    mine = repository.idea_of(challenge_id, turn.respondent.id)
-    ideas = [
-        idea
-        for idea in repository.ideas(challenge_id, status=APPROVED)
-        if mine is None or idea.id != mine.id
-    ]
+    mine = repository.own_idea_ids(challenge_id, turn.respondent.id)
+    approved = repository.ideas(challenge_id, status=APPROVED)
+    ideas = [idea for idea in approved if idea.id not in mine]
 
     def order(idea: IdeaRow) -> bytes:
         seed = f"{turn.respondent.id if turn.respondent else 0}/{idea.id}"

@@ -7,6 +7,7 @@ the survey flow because they touch identity, the most sensitive data we hold.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from polls import dialogue
 from polls.i18n import language_name
@@ -165,7 +166,10 @@ def link_phone(turn: Turn, raw_number: str) -> list[Outbound]:
     except InvalidPhoneNumber:
         return [Outbound(_("That is not a phone number we can use."), remove_keyboard=True)]
     merged = turn.respondents.link_identity(
-        respondent_id=turn.respondent.id, channel=Channel.SMS.value, address=number
+        respondent_id=turn.respondent.id,
+        channel=Channel.SMS.value,
+        address=number,
+        zone=ZoneInfo(turn.service.config.timezone),
     )
     if merged:
         # Answers given by SMS now belong to this person; refresh what changed.

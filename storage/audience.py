@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import Table, and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ChannelIdentity, Respondent, RespondentTag, SurveySession
@@ -166,10 +166,28 @@ def channel_language_counts(
     return counts
 
 
+def merge_tags(session: Session, *, into: int, other: int) -> None:
+    """Give ``into`` every tag ``other`` has (a school, a challenge's participants): the union.
+
+    Called by ``RespondentRepository.link_identity`` before ``other`` is deleted;
+    a tag both have is kept once, so the person counts once in its audience.
+    """
+    connection = session.connection()
+    mine = TAGS.alias("mine")
+    connection.execute(
+        delete(TAGS).where(
+            TAGS.c.respondent_id == other,
+            TAGS.c.tag.in_(select(mine.c.tag).where(mine.c.respondent_id == into)),
+        )
+    )
+    connection.execute(update(TAGS).where(TAGS.c.respondent_id == other).values(respondent_id=into))
+
+
 __all__ = [
     "AudienceFilter",
     "Recipient",
     "audience_size",
     "channel_language_counts",
+    "merge_tags",
     "stream_audience",
 ]

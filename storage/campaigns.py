@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,13 @@ RUNS = cast(Table, CampaignRun.__table__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "delivered", "failed", "skipped", "unknown")
+_FURTHEST = {
+    status: rank
+    for rank, status in enumerate(
+        ("delivered", "sent", "sending", "unknown", "pending", "failed", "skipped")
+    )
+}
+"""Outbox statuses by how far the message got, for merging two people's messages."""
 SENDABLE = ("scheduled",)
 """Campaign statuses whose messages go out (paused and cancelled ones wait or stop)."""
 
@@ -217,6 +224,38 @@ class CampaignRepository:
                 index_elements=["run_id", "respondent_id"]
             ),
             rows,
+        )
+
+    def merge_outbox(self, *, into: int, other: int) -> None:
+        """Carry ``other``'s campaign messages over to ``into``: the same person, known twice.
+
+        Called by ``RespondentRepository.link_identity`` before ``other`` is deleted.
+        A run holds one message per person: where both have one in the same run,
+        the one that got furthest stays (delivered, sent, being sent, unknown,
+        pending, failed, skipped; at a tie, the survivor's) and the other goes, so
+        the person is not messaged twice and counts once in the campaign's figures.
+        Messages of runs only one of them was in move as they are, with the
+        address they were (or will be) sent to.
+        """
+        connection = self._connection
+        rows = connection.execute(
+            select(OUTBOX.c.id, OUTBOX.c.run_id, OUTBOX.c.respondent_id, OUTBOX.c.status).where(
+                OUTBOX.c.respondent_id.in_((into, other))
+            )
+        ).all()
+        by_run: dict[int, list[Any]] = {}
+        for row in rows:
+            by_run.setdefault(row.run_id, []).append(row)
+        dropped: list[int] = []
+        for both in by_run.values():
+            if len(both) < 2:
+                continue
+            both.sort(key=lambda r: (_FURTHEST.get(r.status, 9), r.respondent_id != into))
+            dropped.extend(r.id for r in both[1:])
+        if dropped:
+            connection.execute(delete(OUTBOX).where(OUTBOX.c.id.in_(dropped)))
+        connection.execute(
+            update(OUTBOX).where(OUTBOX.c.respondent_id == other).values(respondent_id=into)
         )
 
     def filled(self, *, run_id: int) -> tuple[int, int]:

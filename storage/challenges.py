@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -149,6 +149,17 @@ class ChallengeRepository:
         ).first()
         return None if row is None else _idea(row)
 
+    def own_idea_ids(self, challenge_id: str, respondent_id: int) -> set[int]:
+        """The person's ideas in the challenge (two, if they sent one from each of two
+        channels before linking them), to leave off their ballot."""
+        return set(
+            self._connection.execute(
+                select(IDEAS.c.id).where(
+                    IDEAS.c.challenge_id == challenge_id, IDEAS.c.respondent_id == respondent_id
+                )
+            ).scalars()
+        )
+
     def ideas(self, challenge_id: str, *, status: str | None = None) -> list[IdeaRow]:
         votes = (
             select(VOTES.c.idea_id, func.count().label("votes"))
@@ -235,6 +246,56 @@ class ChallengeRepository:
                 select(func.count()).where(TAGS.c.tag == challenge_tag(challenge_id))
             ).scalar()
             or 0
+        )
+
+    # ---------------------------------------------------------- linking two people
+
+    def merge_participant(self, *, into: int, other: int) -> None:
+        """Carry ``other``'s ideas and votes over to ``into``: the same person, known twice.
+
+        Called by ``RespondentRepository.link_identity`` before ``other`` is deleted
+        (their challenge tags move with all their tags, ``storage.audience.merge_tags``).
+
+        - ideas all move, as they were moderated. Where a challenge takes one idea
+          per person and both sent one, both stay: each was accepted when it was
+          sent, and dropping one would lose words someone may already have voted
+          for. Only a new idea is refused, as it is for anyone who sent one.
+        - votes: a vote for an idea that is now the person's own is dropped (never
+          for one's own idea); then one vote per challenge: where both voted, the
+          earlier vote stands and the later goes. With no vote left, they may vote
+          again while the vote is open.
+        """
+        connection = self._connection
+        connection.execute(
+            update(IDEAS).where(IDEAS.c.respondent_id == other).values(respondent_id=into)
+        )
+        connection.execute(
+            delete(VOTES).where(
+                VOTES.c.respondent_id.in_((into, other)),
+                VOTES.c.idea_id.in_(select(IDEAS.c.id).where(IDEAS.c.respondent_id == into)),
+            )
+        )
+        votes = connection.execute(
+            select(VOTES.c.challenge_id, VOTES.c.respondent_id, VOTES.c.voted_at).where(
+                VOTES.c.respondent_id.in_((into, other))
+            )
+        ).all()
+        by_challenge: dict[str, list[Any]] = {}
+        for vote in votes:
+            by_challenge.setdefault(vote.challenge_id, []).append(vote)
+        for challenge_id, both in by_challenge.items():
+            if len(both) < 2:
+                continue
+            # The earlier stands; at the same moment, the survivor's.
+            later = max(both, key=lambda v: (v.voted_at, v.respondent_id != into))
+            connection.execute(
+                delete(VOTES).where(
+                    VOTES.c.challenge_id == challenge_id,
+                    VOTES.c.respondent_id == later.respondent_id,
+                )
+            )
+        connection.execute(
+            update(VOTES).where(VOTES.c.respondent_id == other).values(respondent_id=into)
         )
 
     def _tag(self, respondent_id: int, challenge_id: str) -> None:

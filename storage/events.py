@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -61,6 +61,57 @@ class EventRepository:
         if freed and response != "going" and capacity is not None:
             promoted = self._promote(campaign_id)
         return RsvpOutcome(response, waitlisted, promoted)
+
+    def merge_rsvps(self, *, into: int, other: int) -> list[int]:
+        """Carry ``other``'s answers to events over to ``into``: the same person, known twice.
+
+        Called by ``RespondentRepository.link_identity`` before ``other`` is deleted.
+        Where both answered the same event, it is as if the person had answered
+        twice: the later answer stands, as answering again replaces an answer. If
+        it is 'going' and the earlier was 'going' with a place, it keeps that place;
+        a place held by the answer that goes (or a second place) is freed for the
+        first in the waiting line. Returns the people who moved up from it.
+        """
+        connection = self.session.connection()
+        rows = connection.execute(
+            select(RSVPS).where(RSVPS.c.respondent_id.in_((into, other)))
+        ).all()
+        by_event: dict[str, list[Any]] = {}
+        for row in rows:
+            by_event.setdefault(row.campaign_id, []).append(row)
+        promoted: list[int] = []
+        for campaign_id, both in by_event.items():
+            if len(both) < 2:
+                continue
+            # The later stands; at the same moment, the survivor's.
+            earlier, later = sorted(both, key=lambda r: (r.responded_at, r.respondent_id == into))
+            places = sum(r.response == "going" and not r.waitlisted for r in both)
+            waitlisted = bool(later.waitlisted)
+            if later.response == "going" and earlier.response == "going":
+                waitlisted = waitlisted and bool(earlier.waitlisted)
+            connection.execute(
+                delete(RSVPS).where(
+                    RSVPS.c.campaign_id == campaign_id, RSVPS.c.respondent_id == other
+                )
+            )
+            connection.execute(
+                update(RSVPS)
+                .where(RSVPS.c.campaign_id == campaign_id, RSVPS.c.respondent_id == into)
+                .values(
+                    response=later.response,
+                    waitlisted=waitlisted,
+                    responded_at=later.responded_at,
+                )
+            )
+            freed = places - int(later.response == "going" and not waitlisted)
+            for _ in range(freed):
+                moved_up = self._promote(campaign_id)
+                if moved_up is not None:
+                    promoted.append(moved_up)
+        connection.execute(
+            update(RSVPS).where(RSVPS.c.respondent_id == other).values(respondent_id=into)
+        )
+        return promoted
 
     def going(self, *, campaign_id: str) -> int:
         return int(

@@ -11,14 +11,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, case, func, insert, select, update
+from sqlalchemy import Table, and_, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from polls.badges import earned_badges
 from polls.errors import OutreachError
 from polls.quiz import Quiz, Replay, parse_quiz
 from storage.models import (
@@ -440,6 +441,183 @@ class QuizRepository:
             ).scalars()
         )
 
+    # ---------------------------------------------------------- linking two people
+
+    def merge_player(self, *, into: int, other: int, zone: ZoneInfo) -> None:
+        """Carry ``other``'s quizzes over to ``into``: the same person, known twice until now.
+
+        Called by ``RespondentRepository.link_identity`` before ``other`` is deleted.
+        Nothing the person did is lost, and nothing counts twice:
+
+        - player: one row. The survivor's nickname if they chose one, else the
+          other's; the survivor's team, else the other's; hidden if either was.
+        - attempts and their answers move. Where both have an unfinished play of
+          the same quiz, the survivor's goes on and the other's is abandoned (one
+          play in progress per quiz, as ``start_attempt`` keeps it). Where both have
+          a counted attempt of the same quiz, the quiz's replay rule (its newest
+          version) picks the one that keeps counting: the earlier finished for
+          ``first``, the better (more right, then faster, then earlier) for ``best``;
+          the other stays as practice.
+        - the question of the day: one answer per day. The table keeps no time of
+          day, so the earlier cannot be told: where both answered the same day, the
+          survivor's answer stands. The streak then counts each day once.
+        - badges: both sets, each dated when it was first earned; what the joined
+          record earns and neither held (all 17 goals, between the two) is awarded
+          now. A badge that depends on the day (a streak joined up) comes with the
+          next answer, as any streak badge does.
+        - leaderboards: the other's rows go; the survivor's are recomputed (all time
+          and every week with a counted attempt or a row), under their placement.
+        """
+        connection = self._connection
+        self._merge_players(into, other)
+        mine = ATTEMPTS.alias("mine")  # not correlated with the UPDATE's own table
+        connection.execute(
+            update(ATTEMPTS)
+            .where(
+                ATTEMPTS.c.respondent_id == other,
+                ATTEMPTS.c.status == "active",
+                ATTEMPTS.c.quiz_id.in_(
+                    select(mine.c.quiz_id).where(
+                        mine.c.respondent_id == into, mine.c.status == "active"
+                    )
+                ),
+            )
+            .values(status="abandoned")
+        )
+        counted = connection.execute(
+            select(
+                ATTEMPTS.c.id,
+                ATTEMPTS.c.quiz_id,
+                ATTEMPTS.c.score,
+                ATTEMPTS.c.duration_ms,
+                ATTEMPTS.c.finished_at,
+            ).where(ATTEMPTS.c.respondent_id.in_((into, other)), ATTEMPTS.c.counted.is_(True))
+        ).all()
+        by_quiz: dict[str, list[Any]] = {}
+        for row in counted:
+            by_quiz.setdefault(row.quiz_id, []).append(row)
+        practice: list[int] = []
+        for quiz_id, rows in by_quiz.items():
+            if len(rows) < 2:
+                continue
+            if self._replay(quiz_id) is Replay.BEST:
+                rows.sort(key=lambda r: (-r.score, r.duration_ms, _finished(r), r.id))
+            else:
+                rows.sort(key=lambda r: (_finished(r), r.id))
+            practice.extend(r.id for r in rows[1:])
+        if practice:
+            connection.execute(
+                update(ATTEMPTS).where(ATTEMPTS.c.id.in_(practice)).values(counted=False)
+            )
+        for table in (ATTEMPTS, ANSWERS):
+            connection.execute(
+                update(table).where(table.c.respondent_id == other).values(respondent_id=into)
+            )
+        self._merge_daily(into, other)
+        self._merge_badges(into, other)
+        self.award(
+            respondent_id=into,
+            badges=earned_badges(
+                goals=self.goals_answered_correctly(respondent_id=into),
+                quizzes_finished=self.finished_attempts(respondent_id=into),
+                perfect=False,
+                streak=0,
+            ),
+        )
+        periods = set(
+            connection.execute(
+                select(SCORES.c.period).where(SCORES.c.respondent_id.in_((into, other))).distinct()
+            ).scalars()
+        )
+        weeks = periods - {ALL_TIME}
+        finished = connection.execute(
+            select(ATTEMPTS.c.finished_at).where(
+                ATTEMPTS.c.respondent_id == into,
+                ATTEMPTS.c.counted.is_(True),
+                ATTEMPTS.c.finished_at.is_not(None),
+            )
+        ).scalars()
+        weeks.update(_week(moment, zone) for moment in finished)
+        connection.execute(delete(SCORES).where(SCORES.c.respondent_id == other))
+        if periods or weeks:
+            self.recompute_scores(respondent_id=into, weeks=sorted(weeks), zone=zone)
+
+    def _replay(self, quiz_id: str) -> Replay:
+        """The replay rule of the quiz's newest version (first if it is not stored)."""
+        version_id = self._connection.execute(
+            select(VERSIONS.c.id)
+            .where(VERSIONS.c.quiz_id == quiz_id)
+            .order_by(VERSIONS.c.version.desc())
+            .limit(1)
+        ).scalar()
+        stored = None if version_id is None else self.by_version_id(version_id=version_id)
+        return stored.quiz.replay if stored is not None else Replay.FIRST
+
+    def _merge_players(self, into: int, other: int) -> None:
+        connection = self._connection
+        rows = {
+            row.respondent_id: row
+            for row in connection.execute(
+                select(PLAYERS).where(PLAYERS.c.respondent_id.in_((into, other)))
+            )
+        }
+        theirs, mine = rows.get(other), rows.get(into)
+        if theirs is None:
+            return
+        if mine is None:
+            connection.execute(
+                update(PLAYERS).where(PLAYERS.c.respondent_id == other).values(respondent_id=into)
+            )
+            return
+        # Their row goes first: its nickname key is unique and may come over.
+        connection.execute(delete(PLAYERS).where(PLAYERS.c.respondent_id == other))
+        values: dict[str, Any] = {
+            "hidden": bool(mine.hidden or theirs.hidden),
+            "created_at": min(mine.created_at, theirs.created_at),
+        }
+        if not mine.nickname and theirs.nickname:
+            values.update(nickname=theirs.nickname, nickname_key=theirs.nickname_key)
+        if mine.team_id is None and theirs.team_id is not None:
+            values["team_id"] = theirs.team_id
+        connection.execute(update(PLAYERS).where(PLAYERS.c.respondent_id == into).values(values))
+
+    def _merge_daily(self, into: int, other: int) -> None:
+        connection = self._connection
+        mine = DAILY.alias("mine")
+        connection.execute(
+            delete(DAILY).where(
+                DAILY.c.respondent_id == other,
+                DAILY.c.day.in_(select(mine.c.day).where(mine.c.respondent_id == into)),
+            )
+        )
+        connection.execute(
+            update(DAILY).where(DAILY.c.respondent_id == other).values(respondent_id=into)
+        )
+
+    def _merge_badges(self, into: int, other: int) -> None:
+        connection = self._connection
+        held = dict(
+            connection.execute(
+                select(BADGES.c.badge, BADGES.c.earned_at).where(BADGES.c.respondent_id == into)
+            ).all()
+        )
+        theirs = connection.execute(
+            select(BADGES.c.badge, BADGES.c.earned_at).where(BADGES.c.respondent_id == other)
+        ).all()
+        for badge, earned_at in theirs:
+            if badge in held and earned_at < held[badge]:
+                connection.execute(
+                    update(BADGES)
+                    .where(BADGES.c.respondent_id == into, BADGES.c.badge == badge)
+                    .values(earned_at=earned_at)
+                )
+        connection.execute(
+            delete(BADGES).where(BADGES.c.respondent_id == other, BADGES.c.badge.in_(list(held)))
+        )
+        connection.execute(
+            update(BADGES).where(BADGES.c.respondent_id == other).values(respondent_id=into)
+        )
+
 
 class PlayerRepository:
     def __init__(self, session: Session) -> None:
@@ -687,6 +865,11 @@ class LeaderboardRepository:
         return self.page(
             period=period, region=region, team_id=team_id, offset=start, limit=2 * spread + 1
         )
+
+
+def _finished(attempt: Any) -> datetime:
+    """When an attempt ended; one that never did sorts last."""
+    return attempt.finished_at or datetime.max.replace(tzinfo=UTC)
 
 
 def _week(moment: datetime, zone: ZoneInfo) -> str:

@@ -11,12 +11,18 @@ import functools
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage.audience import merge_tags
+from storage.campaigns import CampaignRepository
+from storage.challenges import ChallengeRepository
+from storage.events import EventRepository
 from storage.models import Answer, ChannelIdentity, Respondent, SurveySession, utcnow
 from storage.moderation import ModerationRepository
+from storage.quizzes import QuizRepository
 
 RESPONDENTS = cast(Table, Respondent.__table__)
 IDENTITIES = cast(Table, ChannelIdentity.__table__)
@@ -64,6 +70,28 @@ def _find_statement() -> Any:
 
 
 _PROFILE = ("language", "region", "age_band", "gender", "consent_at", "consent_version")
+
+MERGED_TABLES = frozenset(
+    {
+        "channel_identities",
+        "survey_sessions",
+        "answers",
+        "quiz_attempts",
+        "quiz_answers",
+        "players",
+        "player_scores",
+        "daily_answers",
+        "badges",
+        "ideas",
+        "idea_votes",
+        "respondent_tags",
+        "event_rsvps",
+        "outbox",
+    }
+)
+"""Every table whose rows point at a person, all carried over by ``_merge`` (a test holds
+this list to the models: a new table with a respondent key needs its rule there)."""
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @functools.cache
@@ -201,13 +229,15 @@ class RespondentRepository:
             .values(unreachable_at=at)
         )
 
-    def link_identity(self, *, respondent_id: int, channel: str, address: str) -> bool:
+    def link_identity(
+        self, *, respondent_id: int, channel: str, address: str, zone: ZoneInfo | None = None
+    ) -> bool:
         """Make ``address`` reach this person; True if it merged another person into them.
 
         When the address already belongs to someone else (the same person, who
-        answered by SMS before linking), that person's identities and answers
-        move here; where both took the same survey, the fuller session is kept,
-        so nobody is counted twice.
+        answered by SMS before linking), everything of that person moves here
+        (``_merge`` says how); ``zone`` is where weeks begin for the weekly
+        leaderboards (``ConversationConfig.timezone``; UTC if not given).
         """
         connection = self.session.connection()
         owner = connection.execute(
@@ -228,10 +258,30 @@ class RespondentRepository:
                 },
             )
             return False
-        self._merge(into=respondent_id, other=owner)
+        self._merge(into=respondent_id, other=owner, zone=zone or UTC_ZONE)
         return True
 
-    def _merge(self, *, into: int, other: int) -> None:
+    def _merge(self, *, into: int, other: int, zone: ZoneInfo) -> None:
+        """Make ``other`` part of ``into`` and delete ``other``: nothing they did is lost,
+        nothing counts twice. Each rule sits beside its data:
+
+        - surveys (here): sessions and answers move; where both took the same
+          survey, the fuller session stays (completed, then more answers, then the
+          survivor's) and the other goes with its answers. A survey ``other`` was in
+          the middle of is paused where they were.
+        - channel identities move; profile gaps are filled from ``other``; the code
+          of conduct follows the person: the later mute, the earlier ban (which
+          rejects every idea and free text, the moved ones too, and hides them from
+          leaderboards).
+        - quizzes, the question of the day, badges, players and leaderboards:
+          ``QuizRepository.merge_player``.
+        - ideas and votes: ``ChallengeRepository.merge_participant``.
+        - tags: ``storage.audience.merge_tags``; answers to events:
+          ``EventRepository.merge_rsvps``; campaign messages:
+          ``CampaignRepository.merge_outbox``.
+
+        ``MERGED_TABLES`` names every table this covers.
+        """
         connection = self.session.connection()
         theirs = self.get(respondent_id=other)
         flow = theirs.dialogue if theirs is not None else None
@@ -242,6 +292,40 @@ class RespondentRepository:
                 .where(SESSIONS.c.id == flow["session_id"])
                 .values(status="paused", state=flow["state"])
             )
+        self._merge_sessions(into, other)
+        connection.execute(
+            update(IDENTITIES).where(IDENTITIES.c.respondent_id == other).values(respondent_id=into)
+        )
+        mine = self.get(respondent_id=into)
+        if mine is not None and theirs is not None:
+            for name in _PROFILE:
+                if getattr(mine, name) is None and getattr(theirs, name) is not None:
+                    setattr(mine, name, getattr(theirs, name))
+            # The code of conduct follows the person: linking a number never lifts a
+            # mute or a ban (the later mute, the earlier ban).
+            if theirs.muted_until is not None and (
+                mine.muted_until is None or theirs.muted_until > mine.muted_until
+            ):
+                mine.muted_until = theirs.muted_until
+            if theirs.banned_at is not None and (
+                mine.banned_at is None or theirs.banned_at < mine.banned_at
+            ):
+                mine.banned_at = theirs.banned_at
+            self.save(mine)
+        # After the profile (leaderboard rows carry the region), before a ban (which
+        # rejects the ideas that moved and hides the recomputed rows).
+        QuizRepository(self.session).merge_player(into=into, other=other, zone=zone)
+        ChallengeRepository(self.session).merge_participant(into=into, other=other)
+        merge_tags(self.session, into=into, other=other)
+        EventRepository(self.session).merge_rsvps(into=into, other=other)
+        CampaignRepository(self.session).merge_outbox(into=into, other=other)
+        if mine is not None and mine.banned_at is not None:
+            ModerationRepository(self.session).ban(respondent_id=into, now=mine.banned_at)
+        connection.execute(delete(RESPONDENTS).where(RESPONDENTS.c.id == other))
+
+    def _merge_sessions(self, into: int, other: int) -> None:
+        """Survey sessions and answers; of two sessions of one survey, the fuller stays."""
+        connection = self.session.connection()
         answered = (
             select(ANSWERS.c.session_id, func.count().label("answers"))
             .group_by(ANSWERS.c.session_id)
@@ -278,32 +362,6 @@ class RespondentRepository:
         connection.execute(
             update(ANSWERS).where(ANSWERS.c.respondent_id == other).values(respondent_id=into)
         )
-        connection.execute(
-            update(IDENTITIES).where(IDENTITIES.c.respondent_id == other).values(respondent_id=into)
-        )
-        mine = self.get(respondent_id=into)
-        if mine is not None and theirs is not None:
-            for name in (
-                "language",
-                "region",
-                "age_band",
-                "gender",
-                "consent_at",
-                "consent_version",
-            ):
-                if getattr(mine, name) is None and getattr(theirs, name) is not None:
-                    setattr(mine, name, getattr(theirs, name))
-            # The code of conduct follows the person: linking a number never lifts a
-            # mute or a ban (the later mute, the earlier ban).
-            if theirs.muted_until is not None and (
-                mine.muted_until is None or theirs.muted_until > mine.muted_until
-            ):
-                mine.muted_until = theirs.muted_until
-            self.save(mine)
-            bans = [b for b in (mine.banned_at, theirs.banned_at) if b is not None]
-            if bans:
-                ModerationRepository(self.session).ban(respondent_id=into, now=min(bans))
-        connection.execute(delete(RESPONDENTS).where(RESPONDENTS.c.id == other))
 
     def delete(self, *, respondent_id: int) -> None:
         """Delete the person and everything they answered (the database cascades)."""
