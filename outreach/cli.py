@@ -539,3 +539,13 @@ def _register_staff_commands() -> None:
 
 
 _register_staff_commands()
+
+
+def _register_report_command() -> None:
+    """The monthly report lives in its own module; the command is one."""
+    from outreach.report_cli import report
+
+    main.add_command(report)
+
+
+_register_report_command()
