@@ -489,63 +489,19 @@ def events_attendees(campaign_id: str, out: Path | None) -> None:
         console.print(f"{len(rows)} answers ({going} going) written to {out}")
 
 
-def _register_youth_commands() -> None:
-    """Teams, quizzes and challenges live in their own module; the command is one."""
+def _register_commands() -> None:
+    """Command groups kept in modules of their own, each one obvious place."""
+    from outreach.export_cli import export
+    from outreach.report_cli import report
+    from outreach.results_cli import results
+    from outreach.staff_cli import audit, staff
+    from outreach.texts_cli import texts
+    from outreach.xlsform_cli import import_xlsform
     from outreach.youth_cli import challenge, quizzes, teams
 
-    for group in (teams, quizzes, challenge):
-        main.add_command(group)
+    for command in (results, export, report, texts, teams, quizzes, challenge, staff, audit):
+        main.add_command(command)
+    surveys.add_command(import_xlsform)
 
 
-_register_youth_commands()
-
-
-def _register_export_command() -> None:
-    """Exports of a survey's answers live in their own module; the command is one."""
-    from outreach.export_cli import export
-
-    main.add_command(export)
-
-
-_register_export_command()
-
-
-def _register_texts_command() -> None:
-    """Moderation of free-text answers lives in its own module; the command is one."""
-    from outreach.texts_cli import texts
-
-    main.add_command(texts)
-
-
-_register_texts_command()
-
-
-def _register_results_command() -> None:
-    """Results as they may be published live in their own module; the command is one."""
-    from outreach.results_cli import results
-
-    main.add_command(results)
-
-
-_register_results_command()
-
-
-def _register_staff_commands() -> None:
-    """Staff console accounts and the audit log live in their own module; the commands are two."""
-    from outreach.staff_cli import audit, staff
-
-    main.add_command(staff)
-    main.add_command(audit)
-
-
-_register_staff_commands()
-
-
-def _register_report_command() -> None:
-    """The monthly report lives in its own module; the command is one."""
-    from outreach.report_cli import report
-
-    main.add_command(report)
-
-
-_register_report_command()
+_register_commands()
