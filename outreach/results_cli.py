@@ -20,6 +20,7 @@ from outreach.survey_results import TextResults
 from polls.analysis import Figure, MarginsFileError, load_margins
 from polls.analysis.published import Breakdown, QuestionResults, Share
 from polls.errors import OutreachError
+from polls.i18n import translator
 from polls.results import MIN_GROUP
 from polls.text_analysis import ThemeFileError, load_themes
 from storage.analysis import DIMENSIONS
@@ -85,7 +86,7 @@ def breakdown_json(table: Breakdown, results: Any) -> dict[str, Any]:
     }
 
 
-def results_json(results: Any) -> dict[str, Any]:
+def results_json(results: Any, language: str = "en") -> dict[str, Any]:
     from outreach.survey_results import REPRESENTATIVENESS
 
     weighting = results.weighting
@@ -121,7 +122,7 @@ def results_json(results: Any) -> dict[str, Any]:
             "empty_categories": weighting.empty_categories,
             "missing_values": weighting.missing_values,
         },
-        "notes": [REPRESENTATIVENESS],
+        "notes": [translator(language)(REPRESENTATIVENESS)],
     }
 
 
@@ -321,7 +322,7 @@ def results(
     except OutreachError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
-        document = results_json(found)
+        document = results_json(found, language)
         if texts:
             document["free_text"] = [text_json(t, found) for t in texts]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
@@ -366,4 +367,4 @@ def results(
         )
     for text in texts:
         console.print(_text_table(text, found))
-    console.print(REPRESENTATIVENESS, style="italic")
+    console.print(translator(language)(REPRESENTATIVENESS), style="italic")

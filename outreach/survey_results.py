@@ -34,7 +34,7 @@ from polls.analysis.published import (
     weighted_question_shares,
 )
 from polls.errors import OutreachError
-from polls.i18n import Translator, language_name, translator
+from polls.i18n import N_, Translator, language_name, translator
 from polls.onboarding import AGE_BANDS, DEFAULT_REGIONS, GENDERS, region_label, region_value
 from polls.results import MIN_GROUP
 from polls.survey import QuestionKind, Survey, localize
@@ -47,7 +47,7 @@ CountsBySegment = dict[str, dict[Segment, SegmentCounts]]
 PARTS = 4
 """Groups of questions read side by side (SQLite has four reader threads)."""
 ONE_PICK = (QuestionKind.SINGLE_CHOICE, QuestionKind.YES_NO, QuestionKind.RATING)
-REPRESENTATIVENESS = (
+REPRESENTATIVENESS = N_(
     "People who answer on Telegram and by SMS chose to answer: they are not a random "
     "sample of the population (younger, more connected, more interested people answer "
     "more), so these figures describe the people who answered. Weighting to population "

@@ -209,7 +209,11 @@ class AnalysisRepository:
         return [(row[0], row[1], row[2], tuple(row[3:])) for row in rows]
 
     def funnel(self, *, survey_id: str, window: Window = None) -> Funnel:
-        """People who began the survey (in the window), completed it, answered each question."""
+        """People who began the survey (in the window), how far they got, and who completed it.
+
+        With a window, each step counts the people who began in it, whenever they
+        answered: a funnel of the month's newcomers, never above 100%.
+        """
         connection = self.session.connection()
         started, completed = connection.execute(
             select(
@@ -217,12 +221,13 @@ class AnalysisRepository:
                 func.coalesce(func.sum(case((SESSIONS.c.status == "completed", 1), else_=0)), 0),
             ).where(SESSIONS.c.survey_id == survey_id, *_within(SESSIONS.c.started_at, window))
         ).one()
+        steps = select(ANSWERS.c.question_id, func.count()).where(ANSWERS.c.survey_id == survey_id)
+        if window is not None:
+            steps = steps.join(SESSIONS, SESSIONS.c.id == ANSWERS.c.session_id).where(
+                *_within(SESSIONS.c.started_at, window)
+            )
         answered: dict[str, int] = dict(
-            connection.execute(
-                select(ANSWERS.c.question_id, func.count())
-                .where(ANSWERS.c.survey_id == survey_id, *_within(ANSWERS.c.answered_at, window))
-                .group_by(ANSWERS.c.question_id)
-            ).all()
+            connection.execute(steps.group_by(ANSWERS.c.question_id)).all()
         )
         return Funnel(int(started), int(completed), answered)
 

