@@ -25,6 +25,13 @@ from bot.campaign_sender import send_campaign_message
 from bot.webhook import telegram_webhook_route
 from outreach.campaigns.dispatcher import ChannelRoute, Dispatcher
 from outreach.campaigns.scheduler import CampaignScheduler
+from outreach.console.accounts import StaffAccounts
+from outreach.console.api import CONSOLE_OPERATIONS, add_api_routes
+from outreach.console.operations import ConsoleOperations
+from outreach.console.pages import add_console_pages
+from outreach.console.pages.login import forbidden_page
+from outreach.console.pages.rendering import ConsoleConfig
+from outreach.console.web_auth import StaffWebAuth, install_staff_auth
 from outreach.conversation import ConversationConfig, ConversationService
 from outreach.quiz_catalogue import QuizCatalogue
 from outreach.sandbox.api import SANDBOX_KEY, SandboxApi
@@ -61,6 +68,9 @@ class Outreach:
     sms_webhooks: TwilioWebhooks | None = None
     dispatcher: Dispatcher | None = None
     scheduler: CampaignScheduler | None = None
+    accounts: StaffAccounts | None = None
+    console: ConsoleOperations | None = None
+    """The staff console's operations (the admin API and its pages call them)."""
 
 
 def webhook_path(settings: Settings) -> str:
@@ -119,6 +129,14 @@ async def build_outreach(settings: Settings) -> Outreach:
         quizzes=quizzes,
     )
     outreach = Outreach(settings, db, catalogue, conversation)
+    outreach.accounts = StaffAccounts(db)
+    outreach.console = ConsoleOperations(
+        db=db,
+        catalogue=catalogue,
+        accounts=outreach.accounts,
+        settings=settings,
+        pseudonym_secret=pseudonym_secret,
+    )
     routes: dict[str, ChannelRoute] = {}
     token = settings.token()
     if token:
@@ -226,6 +244,18 @@ async def health(request: web.Request) -> web.Response:
 OUTREACH_KEY = web.AppKey("outreach", Outreach)
 
 
+def console_config(settings: Settings) -> ConsoleConfig:
+    """What the staff console's pages need from the settings."""
+    public = (settings.public_base_url or "").lower()
+    return ConsoleConfig(
+        languages=tuple(settings.languages),
+        default_language=settings.default_language,
+        timezone=settings.timezone,
+        regions=tuple(settings.regions),
+        secure_cookies=public.startswith("https://"),
+    )
+
+
 def _delegate(pick: Callable[[Outreach], Handler | None]) -> Handler:
     """A route served by a part that startup builds."""
 
@@ -242,10 +272,13 @@ def _delegate(pick: Callable[[Outreach], Handler | None]) -> Handler:
 def create_web_app(settings: Settings, sandbox: Sandbox | None = None) -> web.Application:
     """The aiohttp application serving webhooks and pages, owning the lifecycle.
 
-    With ``sandbox``, the emulators' chat page is served at /sandbox too.
+    With ``sandbox``, the emulators' chat page is served at /sandbox too. The admin
+    API (/api) is always served: staff sign in with an account (``outreach staff``).
     """
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", health)
+    add_api_routes(app)
+    add_console_pages(app, console_config(settings))
     if sandbox is not None:
         app[SANDBOX_KEY] = sandbox
         SandboxApi(sandbox, list(settings.languages), settings.default_language).add_routes(app)
@@ -267,12 +300,24 @@ def create_web_app(settings: Settings, sandbox: Sandbox | None = None) -> web.Ap
         if outreach.dispatcher is not None and outreach.scheduler is not None:
             await outreach.dispatcher.start()
             await outreach.scheduler.start()
+        if outreach.accounts is not None and outreach.console is not None:
+            install_staff_auth(
+                app,
+                StaffWebAuth.for_site(
+                    outreach.accounts,
+                    public_base_url=settings.public_base_url,
+                    forbidden_page=forbidden_page,
+                ),
+            )
+            app[CONSOLE_OPERATIONS] = outreach.console
         app[OUTREACH_KEY] = outreach
 
     async def on_cleanup(app: web.Application) -> None:
         outreach = app.get(OUTREACH_KEY)
         if outreach is None:
             return
+        if outreach.console is not None:
+            await outreach.console.close()
         if outreach.scheduler is not None:
             await outreach.scheduler.stop()
         if outreach.dispatcher is not None:

@@ -286,6 +286,10 @@ class Turn:
         if survey_id:
             return out + self._open_survey(survey_id)
         flow = self.flow
+        if flow and flow["flow"] == SURVEY:
+            closed = self._closed(flow["state"]["survey_id"])
+            if closed is not None:
+                return out + closed
         if flow and flow["flow"] in (SURVEY, ONBOARDING):
             survey, state = self._flow_survey(flow)
             prompt = self.prompt(survey, state, note=self._("Let's continue."))
@@ -466,6 +470,9 @@ class Turn:
             return self._begin_onboarding(then=survey_id)
         flow = self.flow
         if flow and flow["flow"] == SURVEY and flow["state"]["survey_id"] == survey_id:
+            closed = self._closed(survey_id)
+            if closed is not None:
+                return closed
             survey, state = self._flow_survey(flow)
             prompt = self.prompt(survey, state, note=_("Let's continue."))
             return [prompt] if prompt else []
@@ -477,6 +484,9 @@ class Turn:
                 out.append(self._results(stored))
             return out
         if existing is not None and existing.state is not None:
+            closed = self._closed(survey_id)
+            if closed is not None:
+                return closed
             stored = self.service.catalogue.by_version_id(self.session, existing.survey_version_id)
             self.pause_current()
             self.answers.resume_session(session_id=existing.id)
@@ -494,11 +504,9 @@ class Turn:
         stored = self.service.catalogue.latest(self.session, survey_id)
         if stored is None:
             return [Outbound(_("There is no such survey.")), *self._survey_list()]
-        if not stored.survey.is_open(self.now):
-            out = [Outbound(_("This survey is closed."))]
-            if stored.survey.show_results:
-                out.append(self._results(stored))
-            return out
+        closed = self._closed(survey_id)
+        if closed is not None:
+            return closed
         self.pause_current()
         if existing is not None:  # begun long ago without a saved place: begin again
             self.answers.discard_session(session_id=existing.id)
@@ -525,8 +533,29 @@ class Turn:
         )
         return [*out, prompt]
 
+    def _closed(self, survey_id: str) -> list[Outbound] | None:
+        """What to say when a survey takes no answers (its dates, or staff closed it), else None.
+
+        A place in it is kept, for when staff reopen it.
+        """
+        catalogue = self.service.catalogue
+        if catalogue.is_open(self.session, survey_id, self.now):
+            return None
+        flow = self.flow
+        if flow and flow["flow"] == SURVEY and flow["state"]["survey_id"] == survey_id:
+            self.pause_current()
+            self.set_flow(None)
+        out = [Outbound(self._("This survey is closed."))]
+        stored = catalogue.latest(self.session, survey_id)
+        if stored is not None and stored.survey.show_results:
+            out.append(self._results(stored))
+        return out
+
     def _survey_input(self, flow: dict[str, Any]) -> list[Outbound]:
         assert self.respondent is not None
+        closed = self._closed(flow["state"]["survey_id"])
+        if closed is not None:
+            return closed
         _ = self._
         stored = self.service.catalogue.by_version_id(self.session, flow["version_id"])
         survey = stored.survey

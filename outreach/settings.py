@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     sms_transliterate: bool = False
     """Write every SMS in GSM-7 letters where possible (about half the cost for az and ru)."""
     sms_confirm_standard_opt_out: bool = False
+    exports_dir: Path = Path("exports")
+    """Where exports started from the staff console are written (and downloaded from)."""
+    themes_file: Path = Path("analysis/sdg_themes.yaml")
+    """The theme dictionary the console counts free text by (when it exists)."""
     sms_join_words: Annotated[list[str], NoDecode] = []
     sms_stop_words: Annotated[list[str], NoDecode] = []
     sms_help_words: Annotated[list[str], NoDecode] = []

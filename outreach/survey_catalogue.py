@@ -73,7 +73,17 @@ class SurveyCatalogue:
         return [self.by_version_id(session, version_id) for version_id in ids]
 
     def open_surveys(self, session: Session, now: datetime) -> list[StoredSurvey]:
-        return [s for s in self.all_latest(session) if s.survey.is_open(now)]
+        closed = SurveyRepository(session).closures()
+        latest = self.all_latest(session)
+        return [s for s in latest if s.survey.is_open(now) and s.survey.id not in closed]
+
+    def is_open(self, session: Session, survey_id: str, now: datetime) -> bool:
+        """Whether people may begin or go on answering: its latest version's dates allow it
+        and staff have not closed it."""
+        version_id, closed_at = SurveyRepository(session).latest_and_closure(survey_id=survey_id)
+        if version_id is None or closed_at is not None:
+            return False
+        return self.by_version_id(session, version_id).survey.is_open(now)
 
 
 def survey_files(folder: Path) -> list[Path]:

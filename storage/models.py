@@ -130,6 +130,18 @@ class SurveyVersion(Base):
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SurveyClosure(Base):
+    """A survey staff closed: nobody may begin it or go on answering it until it is reopened.
+
+    Beside the survey file's own ``opens_at``/``closes_at``: closing needs no new version.
+    """
+
+    __tablename__ = "survey_closures"
+
+    survey_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class SurveySession(Base):
     """One person taking one survey: the funnel's unit (started, completed).
 

@@ -162,6 +162,7 @@ class TextAnswerRepository:
         status: str | None = None,
         question_id: str | None = None,
         limit: int = 50,
+        offset: int = 0,
     ) -> TextListing:
         """The survey's free-text answers, oldest first, masked and without their author."""
         self.text_questions(survey_id=survey_id)  # no such survey: a clear error
@@ -188,6 +189,7 @@ class TextAnswerRepository:
             .where(*conditions)
             .order_by(ANSWERS.c.id)
             .limit(limit)
+            .offset(offset)
         )
         answers = [
             TextForModeration(

@@ -1,15 +1,16 @@
-"""Survey versions: a file's content, stored once per distinct version."""
+"""Survey versions: a file's content, stored once per distinct version; and staff closures."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from polls.survey import Survey
 from polls.survey_loader import parse_survey
-from storage.models import SurveyVersion
+from storage.models import SurveyClosure, SurveyVersion
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,15 @@ class StoredSurvey:
     version_id: int
     version: int
     survey: Survey
+
+
+@dataclass(frozen=True)
+class SurveyVersionInfo:
+    """A stored version as listed for staff: when it came and from where."""
+
+    version: int
+    loaded_at: datetime
+    source: str | None
 
 
 def _stored(row: SurveyVersion) -> StoredSurvey:
@@ -83,3 +93,59 @@ class SurveyRepository:
             .order_by(SurveyVersion.survey_id)
         )
         return list(rows)
+
+    def version_of(self, *, survey_id: str, content_hash: str) -> int | None:
+        """The version holding exactly this content, if one does."""
+        return self.session.scalar(
+            select(SurveyVersion.version).where(
+                SurveyVersion.survey_id == survey_id,
+                SurveyVersion.content_hash == content_hash,
+            )
+        )
+
+    def versions(self, *, survey_id: str) -> list[SurveyVersionInfo]:
+        """Every stored version of the survey, the newest first."""
+        rows = self.session.execute(
+            select(SurveyVersion.version, SurveyVersion.loaded_at, SurveyVersion.source)
+            .where(SurveyVersion.survey_id == survey_id)
+            .order_by(SurveyVersion.version.desc())
+        )
+        return [SurveyVersionInfo(row.version, row.loaded_at, row.source) for row in rows]
+
+    # ---------------------------------------------------------- closures
+
+    def latest_and_closure(self, *, survey_id: str) -> tuple[int | None, datetime | None]:
+        """The latest version's id and when staff closed the survey (None: not closed)."""
+        row = self.session.execute(
+            select(
+                select(SurveyVersion.id)
+                .where(SurveyVersion.survey_id == survey_id)
+                .order_by(SurveyVersion.version.desc())
+                .limit(1)
+                .scalar_subquery(),
+                select(SurveyClosure.closed_at)
+                .where(SurveyClosure.survey_id == survey_id)
+                .scalar_subquery(),
+            )
+        ).one()
+        return row[0], row[1]
+
+    def closures(self) -> dict[str, datetime]:
+        """When staff closed each survey they closed."""
+        rows = self.session.execute(select(SurveyClosure.survey_id, SurveyClosure.closed_at))
+        return {row.survey_id: row.closed_at for row in rows}
+
+    def close(self, *, survey_id: str, now: datetime) -> bool:
+        """Close the survey to everyone; False if staff had closed it already."""
+        if self.session.get(SurveyClosure, survey_id) is not None:
+            return False
+        self.session.add(SurveyClosure(survey_id=survey_id, closed_at=now))
+        self.session.flush()
+        return True
+
+    def reopen(self, *, survey_id: str) -> bool:
+        """Lift the staff closure; False if there was none."""
+        result = self.session.execute(
+            delete(SurveyClosure).where(SurveyClosure.survey_id == survey_id)
+        )
+        return bool(getattr(result, "rowcount", 0))

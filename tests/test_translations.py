@@ -127,6 +127,9 @@ def test_extraction_finds_the_service_words() -> None:
         "Please pick at least {n}.",
         "Please pick at least {n}.",
     )
+    # ... and _() and ngettext() in the staff console's Jinja2 templates.
+    assert "Skip to main content" in found
+    assert found["{n} question"] == ("{n} question", "{n} questions")
 
 
 # ---------------------------------------------------------------- 1. completeness

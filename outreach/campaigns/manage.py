@@ -1,8 +1,10 @@
 """What staff do with campaigns: create, preview, schedule, pause, resume, cancel, follow.
 
-Used by the CLI now and the web console later. Every operation is a short unit
-of work on the database; the running service notices changes within seconds
-(its scheduler reads the campaigns, its dispatcher re-reads their status).
+Used by the CLI and the staff console. Every operation is a short unit of work
+on the database; the running service notices changes within seconds (its
+scheduler reads the campaigns, its dispatcher re-reads their status). Given an
+``actor`` (the console's signed-in staff member), a change writes its audit entry
+(``campaigns.create``, ``campaigns.schedule``...) in the same unit of work.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from polls.campaign import Campaign, load_campaign_file
 from polls.errors import OutreachError
 from polls.sms_text import SmsCost, sms_cost
 from storage.audience import channel_language_counts
+from storage.audit import AuditActor, AuditLog
 from storage.campaigns import CampaignRepository, StoredCampaign
 from storage.database import Database
+
+CAMPAIGN_TARGET = "campaign"
 
 
 class CampaignNotFound(OutreachError):
@@ -70,8 +75,26 @@ class CampaignManager:
     async def create(self, path: Path) -> tuple[Campaign, bool]:
         """Store a campaign file as a draft (or replace the draft); True if new."""
         campaign = load_campaign_file(path)
-        created = await self.db.write(lambda s: CampaignRepository(s).save(campaign=campaign))
-        return campaign, created
+        return campaign, await self.store(campaign)
+
+    async def store(
+        self, campaign: Campaign, *, actor: AuditActor | None = None, ip: str | None = None
+    ) -> bool:
+        """Store a validated campaign as a draft (or replace the draft); True if new."""
+
+        def save(session: Session) -> bool:
+            created = CampaignRepository(session).save(campaign=campaign)
+            if actor is not None:
+                AuditLog(session).record(
+                    actor=actor,
+                    action="campaigns.create",
+                    target=(CAMPAIGN_TARGET, campaign.id),
+                    details={"kind": campaign.kind.value, "new": created},
+                    ip=ip,
+                )
+            return created
+
+        return await self.db.write(save)
 
     async def get(self, campaign_id: str) -> StoredCampaign:
         stored = await self.db.read(lambda s: CampaignRepository(s).get(campaign_id=campaign_id))
@@ -94,7 +117,10 @@ class CampaignManager:
     async def preview(self, campaign_id: str) -> Preview:
         """Audience per channel and language, each message as sent, SMS segments and cost."""
         stored = await self.get(campaign_id)
-        campaign = stored.campaign
+        return await self.preview_campaign(stored.campaign)
+
+    async def preview_campaign(self, campaign: Campaign) -> Preview:
+        """``preview`` of a campaign not stored (yet): what composing it would reach and cost."""
         audience = audience_filter(campaign.audience)
         counts = await self.db.read(lambda s: channel_language_counts(s, audience))
         samples = []
@@ -118,35 +144,74 @@ class CampaignManager:
             self.currency,
         )
 
-    async def _move(self, campaign_id: str, status: str, only_from: tuple[str, ...]) -> None:
+    async def _move(
+        self,
+        campaign_id: str,
+        status: str,
+        only_from: tuple[str, ...],
+        *,
+        verb: str,
+        actor: AuditActor | None,
+        ip: str | None,
+    ) -> int:
+        """Move the campaign; cancelling also skips its pending messages (returns how many)."""
         await self.get(campaign_id)
-        moved = await self.db.write(
-            lambda s: CampaignRepository(s).set_status(
+
+        def move(session: Session) -> int | None:
+            repository = CampaignRepository(session)
+            if not repository.set_status(
                 campaign_id=campaign_id, status=status, only_from=only_from
-            )
-        )
-        if not moved:
+            ):
+                return None
+            skipped = 0
+            if status == "cancelled":
+                skipped = repository.skip_pending(
+                    campaign_id=campaign_id, reason="the campaign was cancelled"
+                )
+            if actor is not None:
+                AuditLog(session).record(
+                    actor=actor,
+                    action=f"campaigns.{verb}",
+                    target=(CAMPAIGN_TARGET, campaign_id),
+                    details={"skipped": skipped} if status == "cancelled" else None,
+                    ip=ip,
+                )
+            return skipped
+
+        moved = await self.db.write(move)
+        if moved is None:
             stored = await self.get(campaign_id)
             raise CampaignStateError(
                 f"campaign {campaign_id} is {stored.status}: it cannot become {status}"
             )
+        return moved
 
-    async def schedule(self, campaign_id: str) -> None:
-        await self._move(campaign_id, "scheduled", ("draft",))
+    async def schedule(
+        self, campaign_id: str, *, actor: AuditActor | None = None, ip: str | None = None
+    ) -> None:
+        await self._move(campaign_id, "scheduled", ("draft",), verb="schedule", actor=actor, ip=ip)
 
-    async def pause(self, campaign_id: str) -> None:
-        await self._move(campaign_id, "paused", ("scheduled",))
+    async def pause(
+        self, campaign_id: str, *, actor: AuditActor | None = None, ip: str | None = None
+    ) -> None:
+        await self._move(campaign_id, "paused", ("scheduled",), verb="pause", actor=actor, ip=ip)
 
-    async def resume(self, campaign_id: str) -> None:
-        await self._move(campaign_id, "scheduled", ("paused",))
+    async def resume(
+        self, campaign_id: str, *, actor: AuditActor | None = None, ip: str | None = None
+    ) -> None:
+        await self._move(campaign_id, "scheduled", ("paused",), verb="resume", actor=actor, ip=ip)
 
-    async def cancel(self, campaign_id: str) -> int:
+    async def cancel(
+        self, campaign_id: str, *, actor: AuditActor | None = None, ip: str | None = None
+    ) -> int:
         """Stop the campaign; messages not yet sent are skipped. Returns how many."""
-        await self._move(campaign_id, "cancelled", ("draft", "scheduled", "paused"))
-        return await self.db.write(
-            lambda s: CampaignRepository(s).skip_pending(
-                campaign_id=campaign_id, reason="the campaign was cancelled"
-            )
+        return await self._move(
+            campaign_id,
+            "cancelled",
+            ("draft", "scheduled", "paused"),
+            verb="cancel",
+            actor=actor,
+            ip=ip,
         )
 
     async def status(self, campaign_id: str) -> tuple[StoredCampaign, dict[str, int]]:
