@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,8 @@ async def test_a_staff_member_sends_a_survey_invitation_to_one_region(
     assert "1/6" in reply.body
 
     listing = await cli_run(database_url, "campaign", "list")
-    assert "ganja_survey  survey_invitation  scheduled" in listing
+    # The scheduler's own tick may already have closed the finished run.
+    assert re.search(r"ganja_survey  survey_invitation  (scheduled|completed)", listing)
     await outreach.db.write(lambda s: CampaignRepository(s).finish_runs())
     status = json.loads(await cli_run(database_url, "campaign", "status", "ganja_survey", "--json"))
     assert status["status"] == "completed" and status["sent"] + status["delivered"] == 4
