@@ -225,6 +225,8 @@ class Turn:
         if self.respondent is None:
             return self._begin_onboarding(then=None)
         flow = self.flow
+        if flow and flow["flow"] == personal_data.FORGET and inbound.kind is InboundKind.TEXT:
+            return personal_data.forget_reply(self)
         if flow and flow["flow"] == ONBOARDING:
             return self._onboarding_input(flow)
         if flow and flow["flow"] == SURVEY:
@@ -323,9 +325,9 @@ class Turn:
         if self.style is Style.NUMBERED:
             return Outbound(
                 _(
-                    "Short surveys on life in your community and the SDGs. Reply START "
-                    "to continue, QUIZ for a quiz, STOP to stop. Answers are only "
-                    "published for groups."
+                    "Short surveys on your community and the SDGs. Reply START to go on, "
+                    "QUIZ for a quiz, MYDATA to see your data, STOP to stop. Only group "
+                    "results are published."
                 )
             )
         return Outbound(

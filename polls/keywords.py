@@ -1,4 +1,5 @@
-"""SMS keywords: join, stop and help, and the quiz words, in every language we speak.
+"""SMS keywords: join, stop and help, the quiz words, and seeing or deleting one's data
+(as /mydata and /forget), in every language we speak.
 
 Like Twilio and the carriers, a keyword counts only when it is the whole
 message (``STOP``, `` stop. ``), so "please don't stop" is an answer, not an
@@ -19,7 +20,7 @@ from polls.sms_text import transliterate
 
 
 class Keyword(StrEnum):
-    """The value of a quiz keyword is the command it stands for (as /quiz on Telegram)."""
+    """The value of a keyword is the command it stands for (QUIZ is /quiz); JOIN is /start."""
 
     JOIN = "join"
     STOP = "stop"
@@ -32,6 +33,8 @@ class Keyword(StrEnum):
     SHOW = "show"
     IDEA = "idea"
     VOTE = "vote"
+    MYDATA = "mydata"
+    FORGET = "forget"
 
 
 # Twilio's standard opt-out and help words; Twilio itself acts on these.
@@ -51,6 +54,8 @@ DEFAULT_KEYWORDS: Mapping[Keyword, tuple[str, ...]] = {
     Keyword.SHOW: ("SHOW", "GÖSTƏR", "ПОКАЗАТЬ"),
     Keyword.IDEA: ("IDEA", "İDEYA", "ИДЕЯ"),
     Keyword.VOTE: ("VOTE", "SƏS", "ГОЛОС"),
+    Keyword.MYDATA: ("MYDATA", "MƏLUMAT", "ДАННЫЕ"),
+    Keyword.FORGET: ("FORGET", "SİL", "УДАЛИТЬ"),
 }
 
 

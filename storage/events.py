@@ -113,6 +113,22 @@ class EventRepository:
         )
         return promoted
 
+    def withdraw(self, *, respondent_id: int) -> list[int]:
+        """Take back every answer of a person who erased themselves: a place they held
+        goes to the first in that event's waiting line. Returns the people who moved up."""
+        connection = self.session.connection()
+        held = connection.execute(
+            select(RSVPS.c.campaign_id).where(
+                RSVPS.c.respondent_id == respondent_id,
+                RSVPS.c.response == "going",
+                RSVPS.c.waitlisted.is_(False),
+            )
+        ).scalars()
+        events = sorted(held)
+        connection.execute(delete(RSVPS).where(RSVPS.c.respondent_id == respondent_id))
+        promoted = [self._promote(campaign_id) for campaign_id in events]
+        return [person for person in promoted if person is not None]
+
     def going(self, *, campaign_id: str) -> int:
         return int(
             self.session.connection()

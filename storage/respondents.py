@@ -20,7 +20,22 @@ from storage.audience import merge_tags
 from storage.campaigns import CampaignRepository
 from storage.challenges import ChallengeRepository
 from storage.events import EventRepository
-from storage.models import Answer, ChannelIdentity, Respondent, SurveySession, utcnow
+from storage.models import (
+    Answer,
+    Badge,
+    ChannelIdentity,
+    Idea,
+    IdeaVote,
+    OutboundMessage,
+    OutboxMessage,
+    Player,
+    PlayerScore,
+    QuizAttempt,
+    Respondent,
+    RespondentTag,
+    SurveySession,
+    utcnow,
+)
 from storage.moderation import ModerationRepository
 from storage.quizzes import QuizRepository
 
@@ -28,6 +43,17 @@ RESPONDENTS = cast(Table, Respondent.__table__)
 IDENTITIES = cast(Table, ChannelIdentity.__table__)
 ANSWERS = cast(Table, Answer.__table__)
 SESSIONS = cast(Table, SurveySession.__table__)
+ATTEMPTS = cast(Table, QuizAttempt.__table__)
+PLAYERS = cast(Table, Player.__table__)
+SCORES = cast(Table, PlayerScore.__table__)
+BADGES = cast(Table, Badge.__table__)
+IDEAS = cast(Table, Idea.__table__)
+VOTES = cast(Table, IdeaVote.__table__)
+TAGS = cast(Table, RespondentTag.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
+OUTBOUND = cast(Table, OutboundMessage.__table__)
+ERASED_ADDRESS = ""
+"""What a channel address becomes where a row must outlive the person's identity."""
 
 
 @dataclass(eq=False)
@@ -91,6 +117,26 @@ MERGED_TABLES = frozenset(
 )
 """Every table whose rows point at a person, all carried over by ``_merge`` (a test holds
 this list to the models: a new table with a respondent key needs its rule there)."""
+
+IDENTITY_ERASURE = {
+    "channel_identities": "deleted",
+    "survey_sessions": "kept; unfinished ones abandoned, their saved place cleared",
+    "answers": "free text deleted; choices and numbers kept",
+    "quiz_attempts": "kept (scores as anonymous statistics); one in progress abandoned",
+    "quiz_answers": "kept",
+    "players": "deleted (nickname, team, hidden)",
+    "player_scores": "deleted: off every leaderboard",
+    "daily_answers": "kept",
+    "badges": "deleted",
+    "ideas": "deleted, with the votes others cast for them",
+    "idea_votes": "their own votes kept, as anonymous choices: nobody's results move",
+    "respondent_tags": "deleted",
+    "event_rsvps": "deleted; a place they held goes to the first on the waiting list",
+    "outbox": "kept for the campaign's figures, address blanked; messages not yet sent skipped",
+}
+"""What "delete my identity" does to each table of ``MERGED_TABLES`` (``erase_identity``;
+a test holds the two lists together). Besides them: the respondent row keeps the profile
+used for breakdowns and the consent, and ``outbound_messages`` forget the addresses."""
 UTC_ZONE = ZoneInfo("UTC")
 
 
@@ -172,13 +218,17 @@ class RespondentRepository:
         return list(rows)
 
     def erase_identity(self, *, respondent_id: int, now: datetime | None = None) -> None:
-        """Forget who the person is and what they wrote in their own words.
+        """Forget who the person is, the names they chose and what they wrote in their own words.
 
-        Channel identities and free-text answers are deleted; choice and number
-        answers stay, attached to a row that no longer leads to anyone.
+        What stays is statistics attached to a row that leads to no one: the
+        profile used for breakdowns (language, region, age band, gender), choice
+        and number answers, quiz attempts and answers, the question of the day,
+        and their votes. ``IDENTITY_ERASURE`` says it table by table; ``/forget``'s
+        section of the README says it for the person.
         """
         now = now or utcnow()
         connection = self.session.connection()
+        self._release(respondent_id)
         connection.execute(delete(IDENTITIES).where(IDENTITIES.c.respondent_id == respondent_id))
         connection.execute(
             delete(ANSWERS).where(
@@ -186,19 +236,67 @@ class RespondentRepository:
                 ANSWERS.c.text.is_not(None),
             )
         )
+        # A survey left half-way keeps its answers so far in its saved place, free text too.
         connection.execute(
             update(SESSIONS)
             .where(
                 SESSIONS.c.respondent_id == respondent_id,
-                SESSIONS.c.status == "active",
+                SESSIONS.c.status.in_(("active", "paused")),
             )
             .values(status="abandoned", updated_at=now)
+        )
+        connection.execute(
+            update(SESSIONS).where(SESSIONS.c.respondent_id == respondent_id).values(state=None)
+        )
+        connection.execute(
+            update(ATTEMPTS)
+            .where(ATTEMPTS.c.respondent_id == respondent_id, ATTEMPTS.c.status == "active")
+            .values(status="abandoned")
+        )
+        # The nickname and team are how others know them; scores stay only in the attempts.
+        for table in (PLAYERS, SCORES, BADGES, TAGS):
+            connection.execute(delete(table).where(table.c.respondent_id == respondent_id))
+        # Their ideas are their own words: withdrawn, with the votes others gave them (those
+        # people may vote again while the vote is open). Their own votes stay.
+        theirs = select(IDEAS.c.id).where(IDEAS.c.respondent_id == respondent_id)
+        connection.execute(delete(VOTES).where(VOTES.c.idea_id.in_(theirs)))
+        connection.execute(delete(IDEAS).where(IDEAS.c.respondent_id == respondent_id))
+        connection.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.respondent_id == respondent_id, OUTBOX.c.status == "pending")
+            .values(status="skipped", error="the person erased their identity", updated_at=now)
+        )
+        connection.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.respondent_id == respondent_id)
+            .values(address=ERASED_ADDRESS)
         )
         connection.execute(
             update(RESPONDENTS)
             .where(RESPONDENTS.c.id == respondent_id)
             .values(dialogue=None, last_seen_at=None, erased_at=now)
         )
+
+    def _release(self, respondent_id: int) -> None:
+        """What erasing a person must do beyond their own rows, whichever way they erase.
+
+        A place they held at an event goes to the first on its waiting line, and the
+        log of messages sent (``outbound_messages``, kept by address for delivery
+        statuses and costs) forgets their addresses.
+        """
+        EventRepository(self.session).withdraw(respondent_id=respondent_id)
+        connection = self.session.connection()
+        addresses = connection.execute(
+            select(IDENTITIES.c.channel, IDENTITIES.c.address).where(
+                IDENTITIES.c.respondent_id == respondent_id
+            )
+        ).all()
+        for channel, address in addresses:
+            connection.execute(
+                update(OUTBOUND)
+                .where(OUTBOUND.c.channel == channel, OUTBOUND.c.address == address)
+                .values(address=ERASED_ADDRESS)
+            )
 
     def opted_out(self, *, channel: str, address: str) -> bool:
         """Whether this address said STOP (and has not joined again)."""
@@ -364,7 +462,10 @@ class RespondentRepository:
         )
 
     def delete(self, *, respondent_id: int) -> None:
-        """Delete the person and everything they answered (the database cascades)."""
+        """Delete the person and everything of theirs: every row of ``MERGED_TABLES`` (the
+        database cascades), so also the votes others cast for their ideas and the vote they
+        cast (the idea they voted for has one vote fewer)."""
+        self._release(respondent_id)
         self.session.connection().execute(
             delete(RESPONDENTS).where(RESPONDENTS.c.id == respondent_id)
         )

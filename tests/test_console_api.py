@@ -959,14 +959,39 @@ async def test_exports_run_in_the_background_and_download_with_pseudonyms_only(
 # ---------------------------------------------------------------------------- respondents
 
 
+def figures_of(counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every figure of a people-counts response."""
+    tables = ("by_channel", "by_region", "by_language")
+    return [counts["total"], counts["opted_out"], *(f for t in tables for f in counts[t].values())]
+
+
+async def test_people_counts_hide_groups_under_k(world: World) -> None:
+    await world.outreach.db.write(
+        lambda s: people(
+            s, [{"channels": {"sms": "+994509990001"}, "region": "east-zangezur", "language": "ru"}]
+        )
+    )
+    response = await world.call(Role.ANALYST, Req("GET", "/api/respondents/counts"))
+    counts = await response.json()
+    assert counts["by_region"]["east-zangezur"] == {"count": None, "text": "<5"}
+    for figure in figures_of(counts):
+        assert set(figure) == {"count", "text"}
+        # Shown: nobody, or at least k people; hidden: no number, only "<5" or "x".
+        if figure["count"] is None:
+            assert figure["text"] in ("<5", "x")
+        else:
+            assert figure["count"] == 0 or figure["count"] >= 5
+            assert figure["text"] == str(figure["count"])
+
+
 async def test_a_person_is_found_by_participant_code_and_erased_by_an_admin(world: World) -> None:
     before = await (await world.call(Role.ANALYST, Req("GET", "/api/respondents/counts"))).json()
     person = Player(world.outreach.conversation, "+994557654321", channel=Channel.SMS)
     await take_public_services(person, "Please call me back")
     counts = await (await world.call(Role.ANALYST, Req("GET", "/api/respondents/counts"))).json()
-    assert counts["total"] == before["total"] + 1
-    assert counts["by_channel"]["sms"] == before["by_channel"].get("sms", 0) + 1
-    assert counts["by_region"]["baku"] == before["by_region"].get("baku", 0) + 1
+    assert counts["k"] == 5 and "sms" in counts["by_channel"] and "baku" in counts["by_region"]
+    if counts["total"]["count"] is not None and before["total"]["count"] is not None:
+        assert counts["total"]["count"] == before["total"]["count"] + 1
 
     respondent_id = await world.outreach.db.read(
         lambda s: s.scalar(

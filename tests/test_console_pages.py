@@ -463,6 +463,23 @@ async def test_results_by_one_and_two_dimensions_with_charts_and_notes(world: Wo
     assert unknown.status == 404
 
 
+async def test_the_dashboard_shows_people_counts_as_the_api_publishes_them(world: World) -> None:
+    await world.outreach.db.write(
+        lambda s: people(
+            s, [{"channels": {"telegram": "8899"}, "region": "nakhchivan", "language": "az"}]
+        )
+    )
+    text = await (await world.browsers["analyst"].get("/")).text()
+    row = re.search(r'<th scope="row">Nakhchivan</th><td class="n">([^<]*)</td>', text)
+    assert row is not None and row.group(1) == "&lt;5"  # one person: hidden, never "1"
+    counts = await world.ops.people_counts(await world.admin())
+    assert counts.by_region["nakhchivan"].count is None
+    for name, figure in counts.by_channel.items():
+        shown = figure.text.replace("<", "&lt;")
+        assert f'<th scope="row">{"SMS" if name == "sms" else "Telegram"}</th>' in text
+        assert f'<td class="n">{shown}</td>' in text
+
+
 # ---------------------------------------------------------------------------- campaigns
 
 

@@ -1165,7 +1165,7 @@ ROUTES: tuple[ApiRoute, ...] = (
         "/api/respondents/counts",
         Action.RESPONDENTS_COUNT,
         people_counts,
-        "People by channel, region and language",
+        "People by channel, region and language (small counts hidden)",
         "respondents",
         response=ref("PeopleCounts"),
     ),

@@ -346,12 +346,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "PeopleCounts": {
         "type": "object",
+        "description": "People who agreed to take part; counts under k people are null.",
         "properties": {
-            "total": {"type": "integer"},
-            "by_channel": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "by_region": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "by_language": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "opted_out": {"type": "integer"},
+            "k": {"type": "integer"},
+            "total": ref("Figure"),
+            "by_channel": {"type": "object", "additionalProperties": ref("Figure")},
+            "by_region": {"type": "object", "additionalProperties": ref("Figure")},
+            "by_language": {"type": "object", "additionalProperties": ref("Figure")},
+            "opted_out": ref("Figure"),
         },
     },
     "HeldAbout": {

@@ -54,7 +54,7 @@ from outreach.survey_results import (
     survey_results,
     text_results,
 )
-from polls.analysis import MarginsFileError, parse_margins
+from polls.analysis import Figure, MarginsFileError, display, parse_margins, suppress_counts
 from polls.campaign import Campaign, CampaignFileError, CampaignKind, load_campaign_text
 from polls.campaign import parse_campaign as parse_campaign_document
 from polls.errors import OutreachError
@@ -262,6 +262,71 @@ class TextResultsReport:
     k: int
     dimensions: tuple[str, ...]
     texts: list[TextResults]
+
+
+@dataclass(frozen=True)
+class PublishedCount:
+    """A count as it leaves for staff (as ``outreach results --json`` writes a figure): a count
+    under k people, or one hidden so that such a count cannot be worked out, has no number,
+    only its text (``<5``, or ``x``)."""
+
+    count: int | None
+    text: str
+
+    @property
+    def shown(self) -> bool:
+        return self.count is not None
+
+
+@dataclass(frozen=True)
+class PeopleFigures:
+    """People who consented and did not erase themselves, by channel, region and language,
+    with every count that could single someone out hidden (``published_people_counts``)."""
+
+    k: int
+    total: PublishedCount
+    by_channel: dict[str, PublishedCount]
+    """People reachable on each channel: someone on both counts in each."""
+    by_region: dict[str, PublishedCount]
+    by_language: dict[str, PublishedCount]
+    opted_out: PublishedCount
+    """People who said STOP on every channel they have."""
+
+
+def _published(figure: Figure) -> PublishedCount:
+    return PublishedCount(figure.count if figure.shown else None, figure.text)
+
+
+def _hidden(count: int, k: int) -> PublishedCount:
+    return PublishedCount(None, display(count, False, k))
+
+
+def published_people_counts(counts: PeopleCounts, *, k: int = MIN_GROUP) -> PeopleFigures:
+    """The people counts as staff may see them, each table through ``suppress_counts``.
+
+    Regions and languages each divide everyone, so both add up to the total: the total is
+    shown only where neither table needs it hidden (it would undo the hiding in the other).
+    Channels overlap (a person can be on both) and leave out those not reachable, so their
+    sum is not a figure anyone sees, yet where most people are on one channel the total
+    gives it away: a hidden channel hides them all.
+    """
+    regions = suppress_counts(counts.by_region, k=k)
+    languages = suppress_counts(counts.by_language, k=k)
+    total = _published(suppress_counts({"all": counts.total}, k=k).total)
+    if total.shown and not (regions.total.shown and languages.total.shown):
+        total = _hidden(counts.total, k)
+    channels = suppress_counts(counts.by_channel, k=k)
+    by_channel = {name: _published(figure) for name, figure in channels.cells.items()}
+    if any(not figure.shown for figure in by_channel.values()):
+        by_channel = {name: _hidden(counts.by_channel[name], k) for name in by_channel}
+    return PeopleFigures(
+        k=k,
+        total=total,
+        by_channel=by_channel,
+        by_region={name: _published(figure) for name, figure in regions.cells.items()},
+        by_language={name: _published(figure) for name, figure in languages.cells.items()},
+        opted_out=_published(suppress_counts({"opted_out": counts.opted_out}, k=k).total),
+    )
 
 
 @dataclass(frozen=True)
@@ -937,10 +1002,10 @@ class ConsoleOperations:
 
     # ------------------------------------------------------------------ respondents
 
-    async def people_counts(self, caller: Caller) -> PeopleCounts:
-        """People who consented, by channel, region and language: counts only."""
+    async def people_counts(self, caller: Caller) -> PeopleFigures:
+        """People who consented, by channel, region and language: counts only, small ones hidden."""
         self.allow(caller, Action.RESPONDENTS_COUNT)
-        return await self.db.read(people_counts)
+        return published_people_counts(await self.db.read(people_counts))
 
     async def _erasure_target(self, pseudonym: str) -> ErasureTarget:
         code = pseudonym.strip().lower()

@@ -1,7 +1,7 @@
 """The dashboard: people by channel and region, open surveys, upcoming and running campaigns.
 
 Each panel appears only for a role that may see it (the page itself is for
-everyone). People counts pass ``suppress_counts`` like every published figure:
+everyone). People counts come as the operations publish them (as the API does):
 a count under k reads ``<k``, and what would give it away is hidden too.
 """
 
@@ -16,10 +16,8 @@ from outreach.console.pages.common import caller, operations
 from outreach.console.pages.rendering import config_of, page_language, render
 from outreach.console.roles import Action
 from outreach.console.web_auth import require, staff_of
-from polls.analysis import suppress_counts
 from polls.i18n import translator
 from polls.onboarding import region_label
-from polls.results import MIN_GROUP
 
 CHANNEL_NAMES = {"telegram": "Telegram", "sms": "SMS"}
 WAITING = ("pending", "sending")
@@ -47,12 +45,11 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {"people": None, "surveys": None, "campaigns": None}
     if staff.can(Action.RESPONDENTS_COUNT):
         counts = await ops.people_counts(who)
-        channels = suppress_counts(counts.by_channel, k=MIN_GROUP)
-        by_region = suppress_counts(counts.by_region, k=MIN_GROUP)
         context["people"] = {
-            "total": suppress_counts({"all": counts.total}, k=MIN_GROUP).cells["all"],
+            "total": counts.total,
             "channels": [
-                (CHANNEL_NAMES.get(name, name), figure) for name, figure in channels.cells.items()
+                (CHANNEL_NAMES.get(name, name), figure)
+                for name, figure in counts.by_channel.items()
             ],
             "regions": sorted(
                 (
@@ -62,7 +59,7 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
                         else region_label(name, regions, _),
                         figure,
                     )
-                    for name, figure in by_region.cells.items()
+                    for name, figure in counts.by_region.items()
                 ),
                 key=lambda row: row[0],
             ),
