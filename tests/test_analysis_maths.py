@@ -2,9 +2,9 @@
 
 Suppression is checked by an attacker who sees only the published text (numbers,
 ``<k`` and ``x``) and solves linear programmes for the range of every hidden
-figure: no hidden count other than 0 may be pinned to one value. The solver
-here is a plain two-phase simplex (scipy is not installed), cross-checked against
-exhaustive enumeration on small tables and against tables known to leak.
+figure: no hidden count other than 0 may be pinned to one value. The attacker
+(tests/attacker.py, shared with the three-way tables' tests) is cross-checked
+here against exhaustive enumeration on small tables and against tables known to leak.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import pickle
 import random
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
@@ -40,6 +39,7 @@ from polls.analysis import (
     wilson_interval,
 )
 from polls.errors import OutreachError
+from tests.attacker import Attacker, Published
 
 # =========================================================================== Wilson intervals
 
@@ -140,163 +140,6 @@ def test_wilson_rejects_impossible_arguments(successes: int, n: int, confidence:
 
 
 # =========================================================================== the attacker
-
-EPS = 1e-9
-INF = float("inf")
-
-
-def _pivot(tableau: list[list[float]], basis: list[int], row: int, column: int) -> None:
-    pivot = tableau[row][column]
-    tableau[row] = pivot_row = [value / pivot for value in tableau[row]]
-    for index, other in enumerate(tableau):
-        factor = other[column]
-        if index != row and abs(factor) > EPS:
-            tableau[index] = [a - factor * b for a, b in zip(other, pivot_row, strict=True)]
-    basis[row] = column
-
-
-def _minimise(tableau: list[list[float]], basis: list[int], cost: Sequence[float]) -> bool:
-    """Simplex with Bland's rule on a feasible tableau; False when unbounded below."""
-    if not tableau:
-        return all(c >= 0 for c in cost)
-    columns = len(tableau[0]) - 1
-    while True:
-        in_basis = set(basis)
-        entering = next(
-            (
-                j
-                for j in range(columns)
-                if j not in in_basis
-                and cost[j] - sum(cost[basis[r]] * row[j] for r, row in enumerate(tableau)) < -EPS
-            ),
-            None,
-        )
-        if entering is None:
-            return True
-        leaving: tuple[float, int, int] | None = None
-        for r, row in enumerate(tableau):
-            if row[entering] > EPS:
-                candidate = (row[-1] / row[entering], basis[r], r)
-                if (
-                    leaving is None
-                    or candidate[0] < leaving[0] - EPS
-                    or (abs(candidate[0] - leaving[0]) <= EPS and candidate[1] < leaving[1])
-                ):
-                    leaving = candidate
-        if leaving is None:
-            return False
-        _pivot(tableau, basis, leaving[2], entering)
-
-
-@dataclass
-class Published:
-    """A table as a reader sees it: figures by name, the lines, and the threshold."""
-
-    texts: dict[str, str]
-    lines: list[tuple[str, list[str]]]  # (total, parts)
-    k: int
-
-    def bounds(self, name: str) -> tuple[float, float]:
-        """What the text of a figure says about it."""
-        text = self.texts[name]
-        if text.isdigit():
-            return (int(text), int(text))
-        if text == COMPLEMENTARY_MARKER:
-            return (self.k, INF)
-        assert text == f"<{self.k}", text
-        # Zeros are published, so a "<k" is at least 1, unless it is part of a
-        # line whose total reads "<k": such lines are hidden whole, zeros included.
-        in_small_line = any(
-            self.texts[total] == f"<{self.k}" for total, parts in self.lines if name in parts
-        )
-        return (0 if in_small_line else 1, self.k - 1)
-
-    def hidden(self) -> list[str]:
-        return [name for name, text in self.texts.items() if not text.isdigit()]
-
-
-class Attacker:
-    """The exact range of every hidden figure given everything published (an LP)."""
-
-    def __init__(self, published: Published) -> None:
-        self.names = published.hidden()
-        position = {name: i for i, name in enumerate(self.names)}
-        self.lower = [published.bounds(name)[0] for name in self.names]
-        upper = [published.bounds(name)[1] for name in self.names]
-        n = len(self.names)
-        rows: list[tuple[list[float], float]] = []
-        for total, parts in published.lines:
-            coefficients = [0.0] * n
-            constant = 0.0
-            for name, sign in [(total, -1.0)] + [(part, 1.0) for part in parts]:
-                if name in position:
-                    coefficients[position[name]] += sign
-                    constant -= sign * self.lower[position[name]]
-                else:
-                    constant -= sign * int(published.texts[name])
-            if any(coefficients):
-                rows.append((coefficients, constant))
-            else:
-                assert abs(constant) < EPS, "the published figures contradict each other"
-        capped = [i for i in range(n) if upper[i] < INF]
-        width = n + len(capped)
-        matrix = [coefficients + [0.0] * len(capped) for coefficients, _ in rows]
-        rhs = [constant for _, constant in rows]
-        for slack, i in enumerate(capped):
-            row = [0.0] * width
-            row[i] = 1.0
-            row[n + slack] = 1.0
-            matrix.append(row)
-            rhs.append(upper[i] - self.lower[i])
-        for r, value in enumerate(rhs):
-            if value < 0:
-                matrix[r] = [-a for a in matrix[r]]
-                rhs[r] = -value
-        # Phase 1: artificial variables, then drive them out of the basis.
-        m = len(matrix)
-        tableau = [
-            matrix[r] + [1.0 if a == r else 0.0 for a in range(m)] + [rhs[r]] for r in range(m)
-        ]
-        basis = [width + r for r in range(m)]
-        assert _minimise(tableau, basis, [0.0] * width + [1.0] * m)
-        assert sum(tableau[r][-1] for r in range(m) if basis[r] >= width) < 1e-7, "infeasible"
-        for r in range(m - 1, -1, -1):
-            if basis[r] >= width:
-                column = next((j for j in range(width) if abs(tableau[r][j]) > EPS), None)
-                if column is None:
-                    del tableau[r], basis[r]  # a redundant line
-                else:
-                    _pivot(tableau, basis, r, column)
-        self.tableau = [[*row[:width], row[-1]] for row in tableau]
-        self.basis = basis
-        self.width = width
-
-    def extreme(self, name: str, *, largest: bool) -> float:
-        i = self.names.index(name)
-        cost = [0.0] * self.width
-        cost[i] = -1.0 if largest else 1.0
-        tableau = [row[:] for row in self.tableau]
-        basis = self.basis[:]
-        if not _minimise(tableau, basis, cost):
-            return INF if largest else -INF
-        value = next((tableau[r][-1] for r, b in enumerate(basis) if b == i), 0.0)
-        return self.lower[i] + value
-
-    def exposed(self, truth: Mapping[str, int]) -> list[str]:
-        """Hidden figures other than zeros that the published table pins to one value."""
-        found = []
-        for name in self.names:
-            if truth[name] == 0:
-                continue
-            high = self.extreme(name, largest=True)
-            assert high >= truth[name] - 1e-6
-            if high > truth[name] + 0.5:
-                continue
-            low = self.extreme(name, largest=False)
-            assert low <= truth[name] + 1e-6
-            if low > truth[name] - 0.5:
-                found.append(name)
-        return found
 
 
 def one_way_view(result: SuppressedCounts) -> tuple[Published, dict[str, int]]:

@@ -10,10 +10,12 @@ from polls.analysis.suppression import (
     Figure,
     HiddenBecause,
     SuppressedCounts,
+    SuppressedCube,
     SuppressedTable,
     SuppressionError,
     display,
     suppress_counts,
+    suppress_cube,
     suppress_table,
 )
 from polls.analysis.weighting import (
@@ -40,6 +42,7 @@ __all__ = [
     "MarginsFileError",
     "RakingResult",
     "SuppressedCounts",
+    "SuppressedCube",
     "SuppressedTable",
     "SuppressionError",
     "display",
@@ -49,6 +52,7 @@ __all__ = [
     "rake",
     "rake_units",
     "suppress_counts",
+    "suppress_cube",
     "suppress_table",
     "weighted_shares",
     "wilson_interval",
