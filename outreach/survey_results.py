@@ -159,17 +159,16 @@ async def survey_results(
             weighted = weighted_question_shares(
                 question, regroup(per_segment, by_weighting), raked, options
             )
-        questions.append(
-            question_results(
-                survey,
-                question,
-                everyone,
-                _,
-                k=k,
-                numbers=numbers.get(question.id, ()),
-                weighted=weighted,
-            )
+        overall = question_results(
+            survey,
+            question,
+            everyone,
+            _,
+            k=k,
+            numbers=numbers.get(question.id, ()),
+            weighted=weighted,
         )
+        questions.append(overall)
         if dimensions:
             breakdowns.append(
                 breakdown(
@@ -177,6 +176,7 @@ async def survey_results(
                     question,
                     dimensions,
                     regroup(per_segment, by_breakdown),
+                    overall,
                     _,
                     k=k,
                     order=order,

@@ -27,6 +27,7 @@ from polls.analysis import (
     MarginsFileError,
     SuppressedCounts,
     SuppressedTable,
+    SuppressionError,
     display,
     effective_sample_size,
     load_margins,
@@ -908,3 +909,60 @@ def test_an_unreadable_margins_file(tmp_path: Path) -> None:
     latin.write_bytes(b"dimension,category,share\nregion,G\xe4nc\xe4,1\n")
     with pytest.raises(MarginsFileError, match="not UTF-8"):
         load_margins(latin)
+
+
+# =========================================================================== linked publications
+
+
+def _linked(
+    counts: dict[str, dict[str, int]], k: int = 5
+) -> tuple[SuppressedCounts, SuppressedTable]:
+    """A question's overall results, then its breakdown keeping them as published."""
+    columns = sorted({c for row in counts.values() for c in row})
+    overall = suppress_counts(
+        {c: sum(row.get(c, 0) for row in counts.values()) for c in columns}, k=k
+    )
+    table = suppress_table(
+        counts, columns=columns, k=k, column_totals=overall.cells, grand_total=overall.total
+    )
+    return overall, table
+
+
+def test_a_breakdown_keeps_the_overall_results_as_published() -> None:
+    # Alone, this breakdown hides the totals of c1 and c2 and the overall results
+    # hide c1 and c3: read together they gave c1 = 2. Kept as published, they agree.
+    counts = {
+        "r0": {"c0": 20, "c1": 2, "c2": 6, "c3": 12},
+        "r1": {"c0": 1, "c1": 0, "c2": 12, "c3": 5},
+    }
+    alone = suppress_table(counts, columns=["c0", "c1", "c2", "c3"])
+    overall, table = _linked(counts)
+    assert [alone.column_totals[c].text for c in ("c1", "c2")] != [
+        overall.cells[c].text for c in ("c1", "c2")
+    ]
+    for column, figure in overall.cells.items():
+        assert table.column_totals[column].text == figure.text
+    assert table.grand_total.text == overall.total.text
+    published, truth = two_way_view(table)
+    assert Attacker(published).exposed(truth) == []
+
+
+def test_linked_publications_never_expose_a_count_together() -> None:
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(120):
+        rows, columns = rng.randint(2, 5), rng.randint(2, 5)
+        counts = {
+            f"r{i}": {f"c{j}": rng.choice((0, 1, 2, 3, 4, 6, 9, 15, 30)) for j in range(columns)}
+            for i in range(rows)
+        }
+        try:
+            overall, table = _linked(counts)
+        except SuppressionError:
+            continue  # refused: nothing is published
+        for column, figure in overall.cells.items():
+            assert table.column_totals[column].text == figure.text
+        published, truth = two_way_view(table)
+        assert Attacker(published).exposed(truth) == [], counts
+        checked += 1
+    assert checked >= 100

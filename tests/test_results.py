@@ -234,6 +234,9 @@ async def test_a_breakdown_hides_the_small_region_and_what_would_give_it_away(
         if cell["count"] is not None:
             assert cell["count"] == baku[cell["value"]]
     assert document["notes"][0].startswith("People who answer on Telegram and by SMS chose")
+    # The overall figures are the same with or without a breakdown: one publication.
+    plain = await asyncio.to_thread(run_cli, database_url, "results", "youth_priorities", "--json")
+    assert json.loads(plain.output)["questions"] == document["questions"]
 
 
 async def test_two_dimensions_and_the_command_line_errors(db: Database, database_url: str) -> None:

@@ -21,8 +21,10 @@ from polls.analysis.intervals import wilson_interval
 from polls.analysis.suppression import (
     Figure,
     HiddenBecause,
+    SuppressionError,
     display,
     suppress_counts,
+    suppress_cube,
     suppress_table,
 )
 from polls.analysis.weighting import Margins, RakingResult, rake, weighted_shares
@@ -207,6 +209,7 @@ def breakdown(
     question: Question,
     dimensions: tuple[str, ...],
     counts: Mapping[Segment, SegmentCounts],
+    overall: QuestionResults,
     _: Translator,
     *,
     k: int,
@@ -214,9 +217,10 @@ def breakdown(
 ) -> Breakdown:
     """One question by segments: a segments-by-answers table, suppressed as one.
 
-    Row totals are the people per segment who answered, column totals the
-    answer's count for everyone, so a figure hidden here cannot be recovered
-    from the question's overall results either.
+    Row totals are the people per segment who answered; column totals are the
+    question's ``overall`` results, kept exactly as published there, so the two
+    cannot be read together to uncover a figure. By two dimensions the table is
+    a cube whose one-dimension breakdowns are protected too (suppress_cube).
     """
     text = localize(question.text, _.language, survey.languages)
     options = options_of(survey, question, _)
@@ -225,57 +229,55 @@ def breakdown(
         for dimension in dimensions
     ]
     segments = tuple(sorted(counts, key=lambda segment: _segment_order(segment, positions)))
-    keys = {_segment_key(segment): segment for segment in segments}
     cells: dict[tuple[Segment, str], Share] = {}
     means: dict[Segment, float | None] = {}
+    people = {segment: counts[segment].answered for segment in segments}
+    answered = _protected(
+        {s: {"n": n} for s, n in people.items()}, {"n": overall.answered}, overall.answered, k
+    )
+    answered_by = {segment: figures["n"] for segment, figures in answered.items()}
     if question.kind is QuestionKind.MULTIPLE_CHOICE:
         # Each answer is its own table: segments by (picked, did not pick).
-        answered_table = suppress_counts(
-            {key: counts[segment].answered for key, segment in keys.items()}, k=k
-        )
-        answered = {keys[key]: figure for key, figure in answered_table.cells.items()}
         for value, _label in options:
-            table = suppress_table(
+            picked = overall.shares[value].figure.count
+            everyone = suppress_counts(
+                {"picked": picked, "other": overall.answered.count - picked}, k=k
+            ).cells
+            table = _protected(
                 {
-                    key: {
+                    segment: {
                         "picked": counts[segment].picks.get(value, 0),
-                        "other": counts[segment].answered - counts[segment].picks.get(value, 0),
+                        "other": people[segment] - counts[segment].picks.get(value, 0),
                     }
-                    for key, segment in keys.items()
+                    for segment in segments
                 },
-                columns=("picked", "other"),
-                k=k,
+                everyone,
+                overall.answered,
+                k,
             )
-            for key, segment in keys.items():
-                figure = table.cells[(key, "picked")]
-                if not answered[segment].shown and figure.shown:
-                    figure = _hidden_with_its_row(figure, k)
-                cells[(segment, value)] = _share(figure, counts[segment].answered)
-    elif options:
-        table = suppress_table(
-            {
-                key: {value: counts[segment].picks.get(value, 0) for value, _l in options}
-                for key, segment in keys.items()
-            },
-            columns=[value for value, _label in options],
-            k=k,
-        )
-        answered = {keys[key]: figure for key, figure in table.row_totals.items()}
-        for key, segment in keys.items():
-            for value, _label in options:
-                cells[(segment, value)] = _share(
-                    table.cells[(key, value)], counts[segment].answered
-                )
-    else:
-        answered_table = suppress_counts(
-            {key: counts[segment].answered for key, segment in keys.items()}, k=k
-        )
-        answered = {keys[key]: figure for key, figure in answered_table.cells.items()}
-        if question.kind is QuestionKind.NUMBER:
             for segment in segments:
-                n = counts[segment].answered
-                shown = answered[segment].shown and n >= k
-                means[segment] = counts[segment].number_sum / n if shown and n else None
+                figure = table[segment]["picked"]
+                if not answered_by[segment].shown and figure.shown:
+                    figure = _hidden_with_its_row(figure, k)
+                cells[(segment, value)] = _share(figure, people[segment])
+    elif options:
+        table = _protected(
+            {
+                segment: {value: counts[segment].picks.get(value, 0) for value, _l in options}
+                for segment in segments
+            },
+            {value: overall.shares[value].figure for value, _label in options},
+            overall.answered,
+            k,
+        )
+        for segment in segments:
+            for value, _label in options:
+                cells[(segment, value)] = _share(table[segment][value], people[segment])
+    elif question.kind is QuestionKind.NUMBER:
+        for segment in segments:
+            n = people[segment]
+            shown = answered_by[segment].shown and n >= k
+            means[segment] = counts[segment].number_sum / n if shown and n else None
     return Breakdown(
         question.id,
         question.kind.value,
@@ -283,14 +285,74 @@ def breakdown(
         dimensions,
         segments,
         options,
-        answered,
+        answered_by,
         cells,
         means,
     )
 
 
+def _protected(
+    rows: Mapping[Segment, Mapping[str, int]],
+    totals: Mapping[str, Figure],
+    grand: Figure,
+    k: int,
+) -> dict[Segment, dict[str, Figure]]:
+    """Segments by columns, suppressed with the column totals and grand total as published.
+
+    One-dimension segments: a two-way table keeping ``totals`` as they are. Two
+    dimensions: a cube (its own one-dimension breakdowns protected), used when its
+    totals read as ``totals`` do. A table that cannot be protected so has every
+    cell hidden: only the published totals remain.
+    """
+    columns = list(totals)
+    keys = {_segment_key(segment): segment for segment in rows}
+    try:
+        if rows and all(len(segment) == 2 for segment in rows):
+            pairs = {segment: _pair(segment) for segment in rows}
+            cube = suppress_cube(
+                {pairs[segment]: dict(rows[segment]) for segment in rows}, columns=columns, k=k
+            )
+            if all(cube.column_totals[c].text == totals[c].text for c in columns) and (
+                cube.grand_total.text == grand.text
+            ):
+                return {
+                    segment: {c: cube.cells[(*pairs[segment], c)] for c in columns}
+                    for segment in rows
+                }
+        else:
+            table = suppress_table(
+                {key: dict(rows[segment]) for key, segment in keys.items()},
+                columns=columns,
+                k=k,
+                column_totals=totals,
+                grand_total=grand,
+            )
+            return {
+                segment: {c: table.cells[(key, c)] for c in columns}
+                for key, segment in keys.items()
+            }
+    except SuppressionError:
+        pass
+    return {
+        segment: {
+            c: Figure(
+                n,
+                HiddenBecause.SMALL if 0 < n < k else HiddenBecause.COMPLEMENTARY,
+                display(n, False, k),
+            )
+            for c, n in ((c, rows[segment].get(c, 0)) for c in columns)
+        }
+        for segment in rows
+    }
+
+
 def _hidden_with_its_row(figure: Figure, k: int) -> Figure:
     return Figure(figure.count, HiddenBecause.COMPLEMENTARY, display(figure.count, False, k))
+
+
+def _pair(segment: Segment) -> tuple[str, str]:
+    first, second = (NOT_SAID if value is None else value for value in segment)
+    return first, second
 
 
 def _segment_key(segment: Segment) -> str:

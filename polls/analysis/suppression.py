@@ -255,6 +255,8 @@ def suppress_table(
     *,
     columns: Sequence[str] | None = None,
     k: int = MIN_GROUP,
+    column_totals: Mapping[str, Figure] | None = None,
+    grand_total: Figure | None = None,
 ) -> SuppressedTable:
     """Hide what would single people out of a rows-by-columns table and its totals.
 
@@ -262,6 +264,12 @@ def suppress_table(
     mention counts 0. ``columns`` gives the columns and their order (default:
     every column mentioned, in order of first mention). Row totals, column totals
     and the grand total are the sums of the cells.
+
+    ``column_totals`` and ``grand_total`` are figures already published elsewhere
+    (a question's overall results, say): they are kept exactly as published, a
+    shown one never hidden as a complement and a hidden one never shown, so the
+    two publications cannot be combined to uncover a figure. SuppressionError
+    when the table cannot be protected without changing them.
     """
     _check_threshold(k)
     rows = tuple(counts)
@@ -300,6 +308,11 @@ def suppress_table(
         _Entry(n_rows, j, -1, column_sums[j], _LINE_TOTAL, (grand_index,)) for j in range(n_columns)
     ]
     entries.append(_Entry(n_rows, n_columns, 1, grand, _GRAND_TOTAL, ()))
+    for j, column in enumerate(columns):
+        if column_totals is not None and column in column_totals:
+            _keep_as_published(entries[first_column_total + j], column_totals[column])
+    if grand_total is not None:
+        _keep_as_published(entries[grand_index], grand_total)
 
     for i in range(n_rows):
         if 0 < row_sums[i] < k:
@@ -420,6 +433,17 @@ class _Entry:
     tier: int
     parents: tuple[int, ...]
     hidden: HiddenBecause | None = field(default=None)
+    published: bool = False
+    """Shown in another publication: it may never be hidden as a complement here."""
+
+
+def _keep_as_published(entry: _Entry, figure: Figure) -> None:
+    if figure.count != entry.count:
+        raise ValueError(f"a published figure of {figure.count} stands for {entry.count} here")
+    if figure.shown:
+        entry.published = True
+    else:
+        entry.hidden = figure.hidden_because
 
 
 def _check_threshold(k: int) -> None:
@@ -546,7 +570,12 @@ class _Network:
         entry = self.entries[index]
         if entry.hidden is None:
             # Once hidden it reads "x": it must stay at least k. Zeros never complement.
-            if not allow_shown or entry.count < self.k or entry.count + change < self.k:
+            if (
+                not allow_shown
+                or entry.published
+                or entry.count < self.k
+                or entry.count + change < self.k
+            ):
                 return None
             return entry.count + self.penalty[entry.tier]
         lower, upper = self.bounds[index]
