@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from aiohttp import web
@@ -22,6 +23,7 @@ from polls.survey_loader import validate_survey_files
 from storage.database import Database
 
 console = Console()
+T = TypeVar("T")
 errors = Console(stderr=True)
 
 NO_TOKEN_MESSAGE = """\
@@ -38,6 +40,28 @@ def load_settings() -> Settings:
             f"  - {'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
         ]
         raise click.ClickException("Invalid settings:\n" + "\n".join(lines)) from None
+
+
+def run_on_database(
+    work: Callable[[Database], Awaitable[T]],
+    *,
+    explain: Callable[[OutreachError], str] = str,
+) -> T:
+    """``work`` against the migrated database of the settings; our errors as clean messages."""
+    settings = load_settings()
+
+    async def run() -> T:
+        database = Database(settings.database_url)
+        try:
+            await database.migrate()
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except OutreachError as error:
+        raise click.ClickException(explain(error)) from None
 
 
 @click.group()

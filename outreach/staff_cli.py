@@ -7,7 +7,6 @@ change is written to the audit log as ``cli:<operating-system user>``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -21,9 +20,7 @@ from rich.text import Text
 
 from outreach.console.accounts import StaffAccounts
 from outreach.console.roles import Role
-from polls.errors import OutreachError
 from storage.audit import Actor, AuditLog, AuditRecord
-from storage.database import Database
 
 console = Console()
 _T = TypeVar("_T")
@@ -31,23 +28,9 @@ ROLES = click.Choice([role.value for role in Role])
 
 
 def _run(work: Callable[[StaffAccounts], Awaitable[_T]]) -> _T:
-    """``work`` against the migrated database of the settings; our errors as clean messages."""
-    from outreach.cli import load_settings
+    from outreach.cli import run_on_database
 
-    settings = load_settings()
-
-    async def run() -> _T:
-        database = Database(settings.database_url)
-        try:
-            await database.migrate()
-            return await work(StaffAccounts(database))
-        finally:
-            await database.dispose()
-
-    try:
-        return asyncio.run(run())
-    except OutreachError as error:
-        raise click.ClickException(str(error)) from None
+    return run_on_database(lambda database: work(StaffAccounts(database)))
 
 
 def _when(moment: datetime | None) -> str:

@@ -9,7 +9,6 @@ and ``ban`` have the same consequences as ``outreach challenge mute|ban``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -20,7 +19,6 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from polls.errors import OutreachError
 from storage.database import Database
 from storage.moderation import (
     APPROVED,
@@ -37,23 +35,9 @@ _T = TypeVar("_T")
 
 
 def _run(work: Callable[[Database], Awaitable[_T]]) -> _T:
-    """``work`` against the migrated database of the settings; our errors as clean messages."""
-    from outreach.cli import load_settings
+    from outreach.cli import run_on_database
 
-    settings = load_settings()
-
-    async def run() -> _T:
-        database = Database(settings.database_url)
-        try:
-            await database.migrate()
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    try:
-        return asyncio.run(run())
-    except OutreachError as error:
-        raise click.ClickException(str(error)) from None
+    return run_on_database(work)
 
 
 def _write(fn: Callable[[Session], _T]) -> Callable[[Database], Awaitable[_T]]:

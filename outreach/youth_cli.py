@@ -8,7 +8,6 @@ SMS cost) and schedule like any other.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,25 +48,15 @@ _T = TypeVar("_T")
 
 
 def _run(work: Callable[[Database], Awaitable[_T]]) -> _T:
-    """``work`` against the migrated database of the settings; our errors as clean messages."""
-    from outreach.cli import load_settings
+    """``work`` against the migrated database; a challenge error in staff's words."""
+    from outreach.cli import run_on_database
 
-    settings = load_settings()
+    def explain(error: OutreachError) -> str:
+        if isinstance(error, ChallengeError):
+            return _CHALLENGE_ERRORS.get(error.reason, error.reason)
+        return str(error)
 
-    async def run() -> _T:
-        database = Database(settings.database_url)
-        try:
-            await database.migrate()
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    try:
-        return asyncio.run(run())
-    except ChallengeError as error:
-        raise click.ClickException(_CHALLENGE_ERRORS.get(error.reason, error.reason)) from None
-    except OutreachError as error:
-        raise click.ClickException(str(error)) from None
+    return run_on_database(work, explain=explain)
 
 
 def _write(fn: Callable[[Session], _T]) -> Callable[[Database], Awaitable[_T]]:
