@@ -204,6 +204,7 @@ class Generator:
                             {
                                 "id": choice_id,
                                 "answer_id": answer_id,
+                                "respondent_id": person,
                                 "survey_id": SURVEY_ID,
                                 "question_id": question.id,
                                 "value": str(picked),

@@ -41,7 +41,6 @@ from polls.survey import QuestionKind, Survey, localize
 from polls.text_analysis import TermCount, TermTally, ThemeDictionary, ThemeTally
 from storage.analysis import DIMENSIONS, AnalysisRepository, Funnel, InvitationRate, Window
 from storage.database import Database, Work
-from storage.surveys import StoredSurvey
 
 CountsBySegment = dict[str, dict[Segment, SegmentCounts]]
 PARTS = 4
@@ -119,21 +118,22 @@ async def survey_results(
         )
     catalogue = SurveyCatalogue(db)
 
-    def overview(session: Session) -> tuple[StoredSurvey | None, Funnel, list[InvitationRate]]:
+    def overview(session: Session) -> tuple[Funnel, list[InvitationRate]]:
         repository = AnalysisRepository(session)
         return (
-            catalogue.latest(session, survey_id),
             repository.funnel(survey_id=survey_id, window=window),
             repository.invitation_rates(survey_id=survey_id),
         )
 
-    stored, funnel, invitations = await db.read(overview)
+    stored = await db.read(lambda session: catalogue.latest(session, survey_id))
     if stored is None:
         raise UnknownSurvey(f"no survey '{survey_id}': load it with `outreach surveys load` first")
     survey = stored.survey
     weighting_dimensions = margins.dimensions if margins is not None else ()
     query_dimensions = tuple(dict.fromkeys((*dimensions, *weighting_dimensions)))
-    counts, numbers = await _read_counts(db, survey, funnel, query_dimensions, window)
+    (funnel, invitations), (counts, numbers) = await asyncio.gather(
+        db.read(overview), _read_counts(db, survey, query_dimensions, window)
+    )
     _ = translator(language)
 
     raked = weighting = None
@@ -212,16 +212,18 @@ def _option_values(survey: Survey, question_id: str, _: Translator) -> list[str]
 
 
 async def _read_counts(
-    db: Database, survey: Survey, funnel: Funnel, dimensions: tuple[str, ...], window: Window
+    db: Database, survey: Survey, dimensions: tuple[str, ...], window: Window
 ) -> tuple[CountsBySegment, dict[str, list[float]]]:
     """The counts of every question, read in PARTS groups of about equal size at once."""
-    sizes = {q.id: funnel.answered.get(q.id, 0) for q in survey.questions}
+    # About as many people answer each question; a multiple choice is read twice
+    # (its people, its picks), with about two picks an answer.
+    sizes = {q.id: 3 if q.kind is QuestionKind.MULTIPLE_CHOICE else 1 for q in survey.questions}
     parts: list[list[str]] = [[] for _ in range(PARTS)]
     loads = [0] * PARTS
     for question_id in sorted(sizes, key=lambda q: -sizes[q]):
         lightest = loads.index(min(loads))
         parts[lightest].append(question_id)
-        loads[lightest] += sizes[question_id] or 1
+        loads[lightest] += sizes[question_id]
     one_pick = {q.id for q in survey.questions if q.kind in ONE_PICK}
     number_questions = {q.id for q in survey.questions if q.kind is QuestionKind.NUMBER}
 

@@ -131,13 +131,23 @@ class AnalysisRepository:
                 )
         picked = [q for q in question_ids if q in counted_by_picks or q in result]
         if picked:
-            picks = joined(
+            picks = (
                 select(CHOICES.c.question_id, *columns, CHOICES.c.value, func.count())
                 .select_from(CHOICES)
-                .join(ANSWERS, ANSWERS.c.id == CHOICES.c.answer_id)
                 .where(CHOICES.c.survey_id == survey_id, CHOICES.c.question_id.in_(picked))
-                .where(*_within(ANSWERS.c.answered_at, window))
-            ).group_by(CHOICES.c.question_id, *columns, CHOICES.c.value)
+            )
+            if window is None and "channel" not in dimensions:
+                # Profile only: choices lead straight to their people (the answers
+                # table, wide with values and text, is not read at all).
+                if profile:
+                    picks = picks.join(RESPONDENTS, RESPONDENTS.c.id == CHOICES.c.respondent_id)
+            else:
+                picks = joined(
+                    picks.join(ANSWERS, ANSWERS.c.id == CHOICES.c.answer_id).where(
+                        *_within(ANSWERS.c.answered_at, window)
+                    )
+                )
+            picks = picks.group_by(CHOICES.c.question_id, *columns, CHOICES.c.value)
             for row in connection.execute(picks):
                 segment = tuple(row[1 : 1 + size])
                 counts = result[row[0]].setdefault(segment, SegmentCounts())

@@ -140,6 +140,7 @@ class AnswerRepository:
                 [
                     {
                         "answer_id": answer_id,
+                        "respondent_id": respondent_id,
                         "survey_id": survey_id,
                         "question_id": question.id,
                         "value": picked,

@@ -22,6 +22,7 @@ from storage.challenges import ChallengeRepository
 from storage.events import EventRepository
 from storage.models import (
     Answer,
+    AnswerChoice,
     Badge,
     ChannelIdentity,
     Idea,
@@ -42,6 +43,7 @@ from storage.quizzes import QuizRepository
 RESPONDENTS = cast(Table, Respondent.__table__)
 IDENTITIES = cast(Table, ChannelIdentity.__table__)
 ANSWERS = cast(Table, Answer.__table__)
+CHOICES = cast(Table, AnswerChoice.__table__)
 SESSIONS = cast(Table, SurveySession.__table__)
 ATTEMPTS = cast(Table, QuizAttempt.__table__)
 PLAYERS = cast(Table, Player.__table__)
@@ -459,6 +461,9 @@ class RespondentRepository:
         )
         connection.execute(
             update(ANSWERS).where(ANSWERS.c.respondent_id == other).values(respondent_id=into)
+        )
+        connection.execute(
+            update(CHOICES).where(CHOICES.c.respondent_id == other).values(respondent_id=into)
         )
 
     def delete(self, *, respondent_id: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -31,7 +32,7 @@ def count(session: Session, model: type) -> int:
 
 async def test_migrations_create_every_table(db: Database) -> None:
     version = await db.read(lambda s: s.scalar(text("SELECT version_num FROM alembic_version")))
-    assert version == "0007"
+    assert version == "0008"
     await db.migrate()  # a second run is a no-op
 
 
@@ -320,3 +321,65 @@ async def test_linking_a_number_never_lifts_a_ban_or_a_mute(db: Database) -> Non
     assert survivor is not None
     assert (survivor.banned_at, survivor.muted_until) == (banned_at, muted_until)
     assert await db.read(lambda s: RespondentRepository(s).get(respondent_id=by_sms)) is None
+
+
+async def test_choices_carry_their_answer_s_respondent_through_a_merge(db: Database) -> None:
+    from storage.models import AnswerChoice
+
+    services = load_survey_file(EXAMPLE_SURVEYS / "public_services.yaml")
+
+    def answer(session: Session, channel: str, address: str, survey: Any, pick: Any) -> int:
+        SurveyRepository(session).save_version(survey=survey)
+        version_id = SurveyRepository(session).latest_version_id(survey_id=survey.id) or 0
+        person = RespondentRepository(session).create(
+            channel=channel, address=address, language="en"
+        )
+        answers = AnswerRepository(session)
+        session_id = answers.start_session(
+            respondent_id=person.id,
+            survey_id=survey.id,
+            survey_version_id=version_id,
+            channel=channel,
+        )
+        question_id, value = pick
+        question = survey.question(question_id)
+        answers.add(
+            session_id=session_id,
+            respondent_id=person.id,
+            survey_id=survey.id,
+            survey_version_id=version_id,
+            question=question,
+            value=value,
+            channel=channel,
+        )
+        return int(person.id)
+
+    last_service = services.question("last_service")
+    assert last_service is not None
+    by_sms = await db.write(
+        lambda s: answer(
+            s, "sms", "+994501112233", services, ("last_service", last_service.choices[0].value)
+        )
+    )
+    on_telegram = await db.write(
+        lambda s: answer(
+            s, "telegram", "901", YOUTH, ("top_goals", ["quality_education", "climate_action"])
+        )
+    )
+
+    def owners(session: Session) -> list[tuple[int | None, int]]:
+        rows = session.execute(
+            select(AnswerChoice.respondent_id, Answer.respondent_id).join(
+                Answer, Answer.id == AnswerChoice.answer_id
+            )
+        )
+        return sorted((row[0], row[1]) for row in rows)
+
+    assert await db.read(owners) == [(by_sms, by_sms)] + [(on_telegram, on_telegram)] * 2
+    await db.write(
+        lambda s: RespondentRepository(s).link_identity(
+            respondent_id=on_telegram, channel="sms", address="+994501112233"
+        )
+    )
+    # The SMS person's answer to another survey moved, and its choice with it.
+    assert await db.read(owners) == [(on_telegram, on_telegram)] * 3
