@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from polls.analysis import Margins, MarginsFileError, load_margins
+from outreach.results_cli import parse_dimensions, read_margins, read_themes
 from polls.errors import OutreachError
 from polls.i18n import available_languages
 from polls.results import MIN_GROUP
-from polls.text_analysis import ThemeDictionary, ThemeFileError, load_themes
+from polls.text_analysis import ThemeDictionary
 from storage.analysis import DIMENSIONS
 from storage.database import Database
 
@@ -20,33 +20,6 @@ console = Console()
 errors = Console(stderr=True)
 
 DEFAULT_THEMES = Path("analysis") / "sdg_themes.yaml"
-
-
-def _dimensions(by: str) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in by.split(",") if part.strip())
-    if (
-        not names
-        or len(names) > 2
-        or len(set(names)) != len(names)
-        or not set(names) <= set(DIMENSIONS)
-    ):
-        raise click.BadParameter(
-            f"give one or two of {', '.join(DIMENSIONS)} separated by a comma, "
-            "for example --by region,age_band",
-            param_hint="--by",
-        )
-    return names
-
-
-def _margins(path: Path | None) -> Margins | None:
-    if path is None:
-        return None
-    try:
-        return load_margins(path)
-    except MarginsFileError as error:
-        for problem in error.problems:
-            errors.print(str(problem), highlight=False, markup=False)
-        raise click.ClickException(f"{len(error.problems)} problem(s) in {path}") from None
 
 
 def _themes(path: Path | None) -> ThemeDictionary | None:
@@ -61,12 +34,7 @@ def _themes(path: Path | None) -> ThemeDictionary | None:
             markup=False,
         )
         return None
-    try:
-        return load_themes(chosen)
-    except ThemeFileError as error:
-        for problem in error.problems:
-            errors.print(str(problem), highlight=False, markup=False)
-        raise click.ClickException(f"{len(error.problems)} problem(s) in {chosen}") from None
+    return read_themes(chosen)
 
 
 @click.command("report")
@@ -153,8 +121,8 @@ def report(
     )
     from outreach.monthly_report.pdf import PdfUnavailable, print_pdf
 
-    dimensions = _dimensions(by)
-    population = _margins(margins)
+    dimensions = parse_dimensions(by, required=True)
+    population = read_margins(margins)
     dictionary = _themes(themes)
     settings = load_settings()
     try:

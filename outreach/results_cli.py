@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from outreach.survey_results import TextResults
-from polls.analysis import Figure, MarginsFileError, load_margins
+from polls.analysis import Figure, Margins, MarginsFileError, load_margins
 from polls.analysis.published import Breakdown, QuestionResults, Share
 from polls.errors import OutreachError
 from polls.i18n import translator
 from polls.results import MIN_GROUP
-from polls.text_analysis import ThemeFileError, load_themes
+from polls.text_analysis import ThemeDictionary, ThemeFileError, load_themes
 from storage.analysis import DIMENSIONS
 from storage.database import Database
 
@@ -217,17 +218,47 @@ def _breakdown_table(breakdown: Breakdown, results: Any) -> Table:
     return table
 
 
-def _dimensions(value: str | None) -> tuple[str, ...]:
-    if not value:
+def parse_dimensions(value: str | None, *, required: bool = False) -> tuple[str, ...]:
+    """``--by``: one or two different dimensions, separated by a comma."""
+    names = tuple(part.strip() for part in (value or "").split(",") if part.strip())
+    if not names and not required:
         return ()
-    names = tuple(part.strip() for part in value.split(",") if part.strip())
-    unknown = [name for name in names if name not in DIMENSIONS]
-    if unknown or len(names) > 2:
+    if (
+        not names
+        or len(names) > 2
+        or len(set(names)) != len(names)
+        or not set(names) <= set(DIMENSIONS)
+    ):
         raise click.BadParameter(
             f"give one or two of {', '.join(DIMENSIONS)} separated by a comma, "
-            "for example --by region,age_band"
+            "for example --by region,age_band",
+            param_hint="--by",
         )
     return names
+
+
+def read_margins(path: Path | None) -> Margins | None:
+    """A margins file, or every problem in it on stderr and a clean exit."""
+    if path is None:
+        return None
+    try:
+        return load_margins(path)
+    except MarginsFileError as error:
+        raise _problems_in(error.problems, path) from None
+
+
+def read_themes(path: Path) -> ThemeDictionary:
+    """A theme dictionary, or every problem in it on stderr and a clean exit."""
+    try:
+        return load_themes(path)
+    except ThemeFileError as error:
+        raise _problems_in(error.problems, path) from None
+
+
+def _problems_in(problems: Sequence[object], path: Path) -> click.ClickException:
+    for problem in problems:
+        errors.print(str(problem), highlight=False, markup=False)
+    return click.ClickException(f"{len(problems)} problem(s) in {path}")
 
 
 @click.command()
@@ -279,15 +310,9 @@ def results(
     from outreach.cli import load_settings
     from outreach.survey_results import REPRESENTATIVENESS, survey_results, text_results
 
-    dimensions = _dimensions(by)
-    try:
-        population = load_margins(margins) if margins else None
-        dictionary = load_themes(themes) if themes else None
-    except (MarginsFileError, ThemeFileError) as error:
-        for problem in error.problems:
-            errors.print(str(problem), highlight=False, markup=False)
-        name = margins if isinstance(error, MarginsFileError) else themes
-        raise click.ClickException(f"{len(error.problems)} problem(s) in {name}") from None
+    dimensions = parse_dimensions(by)
+    population = read_margins(margins)
+    dictionary = read_themes(themes) if themes else None
     settings = load_settings()
 
     async def run() -> tuple[Any, list[TextResults]]:
