@@ -13,7 +13,6 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
 import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -24,16 +23,14 @@ from typing import Any
 import openpyxl
 import pytest
 import pytest_asyncio
-from aiohttp import DummyCookieJar, FormData, web
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from outreach.app import OUTREACH_KEY, Outreach, create_web_app
+from outreach.app import Outreach, create_web_app
 from outreach.console.api import ROUTES
 from outreach.console.openapi import ApiRoute
 from outreach.console.operations import Caller, ConsoleOperations
-from outreach.console.passwords import PasswordHashing
 from outreach.console.roles import PERMISSIONS, Role, can
 from outreach.console.tokens import csrf_token
 from outreach.console.web_auth import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
@@ -45,7 +42,8 @@ from polls.survey_loader import SurveyFileError, load_survey_text
 from storage.audit import Actor, AuditLog, AuditRecord
 from storage.challenges import ChallengeRepository
 from storage.models import Answer, ChannelIdentity, Respondent
-from tests.conftest import EXAMPLE_SURVEYS, REPO, _reset_postgres
+from tests.conftest import REPO
+from tests.console_app import console_app
 from tests.test_campaign_engine import people
 from tests.test_quiz_play import Player
 from tests.test_text_moderation import take_public_services
@@ -149,27 +147,9 @@ class World:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     tmp = tmp_path_factory.mktemp("console_api")
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        await _reset_postgres(url)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / 'console.db'}"
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=url,
-        surveys_dir=EXAMPLE_SURVEYS,
-        quizzes_dir=tmp / "no-quizzes",
-        exports_dir=tmp / "exports",
-    )
-    client: Client = TestClient(TestServer(create_web_app(settings)), cookie_jar=DummyCookieJar())
-    await client.start_server()
-    try:
-        outreach = client.app[OUTREACH_KEY]
+    async with console_app(tmp) as (client, outreach):
         accounts = outreach.accounts
         assert accounts is not None
-        accounts.passwords = PasswordHashing(
-            PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-        )
         tokens = {}
         for role, username in ROLE_USERS.items():
             await accounts.create_account(
@@ -185,8 +165,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         found = World(client, outreach, tokens)
         await setup_world(found)
         yield found
-    finally:
-        await client.close()
 
 
 async def setup_world(world: World) -> None:

@@ -10,7 +10,6 @@ login page and answers 403 to other roles.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -20,20 +19,17 @@ from typing import Any
 import openpyxl
 import pytest
 import pytest_asyncio
-from aiohttp import ClientResponse, DummyCookieJar, FormData, web
-from aiohttp.test_utils import TestClient, TestServer
-from argon2 import PasswordHasher
+from aiohttp import ClientResponse, FormData, web
+from aiohttp.test_utils import TestClient
 
-from outreach.app import OUTREACH_KEY, Outreach, create_web_app
+from outreach.app import Outreach
 from outreach.console.operations import Caller, ConsoleOperations
 from outreach.console.pages import PAGES
 from outreach.console.pages.rendering import LANGUAGE_COOKIE
-from outreach.console.passwords import PasswordHashing
 from outreach.console.roles import Action, Role, can
 from outreach.console.web_auth import SESSION_COOKIE
-from outreach.settings import Settings
 from storage.audit import Actor, AuditLog, AuditRecord
-from tests.conftest import EXAMPLE_SURVEYS, _reset_postgres
+from tests.console_app import console_app
 from tests.test_campaign_engine import people
 from tests.test_quiz_play import Player
 from tests.test_text_moderation import take_public_services
@@ -125,27 +121,9 @@ async def sign_in(client: Client, username: str) -> str:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     tmp = tmp_path_factory.mktemp("console_pages")
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        await _reset_postgres(url)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp / 'pages.db'}"
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=url,
-        surveys_dir=EXAMPLE_SURVEYS,
-        quizzes_dir=tmp / "no-quizzes",
-        exports_dir=tmp / "exports",
-    )
-    client: Client = TestClient(TestServer(create_web_app(settings)), cookie_jar=DummyCookieJar())
-    await client.start_server()
-    try:
-        outreach = client.app[OUTREACH_KEY]
+    async with console_app(tmp) as (client, outreach):
         accounts = outreach.accounts
         assert accounts is not None
-        accounts.passwords = PasswordHashing(
-            PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-        )
         browsers = {"anonymous": Browser(client)}
         for role, username in ROLE_USERS.items():
             await accounts.create_account(
@@ -168,8 +146,6 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         person = Player(outreach.conversation, "7001")
         await take_public_services(person, "Call me on +994 50 555 12 34 about the buses")
         yield found
-    finally:
-        await client.close()
 
 
 # ---------------------------------------------------------------------------- who sees what
