@@ -15,8 +15,8 @@ succeeds and lists it).
 XLSForm                               our survey
 ====================================  ===================================================
 settings ``form_id``                  ``id`` (``survey_id=`` wins; else the file name)
-settings ``form_title::Lang (xx)``    ``title`` (a plain ``form_title`` only for a
-                                      one-language survey)
+settings ``form_title::Lang (xx)``    ``title`` (a plain ``form_title`` stands for every
+                                      language without one, with a notice)
 ``label::Language (code)`` columns    ``languages`` (in column order; ``languages=`` wins)
                                       and every text; a plain ``label`` column counts
                                       as settings ``default_language``
@@ -44,15 +44,16 @@ choices ``name`` / ``label::...``     ``choices[].value`` / ``choices[].label``
 Problems: groups and repeats (their begin and end rows), the types calculate,
 date, time, geopoint, image, audio, video, file, barcode, rank, acknowledge,
 hidden and the external or from-file selects, unknown types, ``or_other``, a
-missing or misspelt choice list, hints, media, choice filters, defaults,
+missing or misspelt choice list, media, choice filters, defaults,
 read-only, triggers, repeat counts, parameters other than a range's, a
 ``relevant``/``constraint``/``required`` we cannot express, ``${...}`` inside a
 text, a missing translation or label column, label columns without a language
 code, a title missing in a language, and all that ``parse_survey`` rejects.
 
 Notices: ``constraint_message``/``required_message`` (the bot explains limits in
-its own words, in each language), ``appearance`` and ``guidance_hint`` (ODK
-display), a yes/no list's labels (the bot shows its own Yes/No buttons),
+its own words, in each language), hints (not shown by SMS or Telegram),
+``appearance`` and ``guidance_hint`` (ODK display), a plain ``form_title`` used
+for every language, a yes/no list's labels (the bot shows its own Yes/No buttons),
 metadata rows such as ``start``/``end`` (ODK fills them in; the bot records when
 each answer arrives), notes moved in front of a question, settings, sheets and
 columns we do not use, KoBoToolbox's ``$`` columns.
@@ -1169,8 +1170,12 @@ class _Converter:
             (c for c in self.settings.columns if c.role == "form_title" and c.language is None),
             None,
         )
-        if plain is not None and len(self.languages) == 1:
-            columns.setdefault(self.languages[0], plain)
+        # KoBoToolbox forms usually have one plain title: it stands for every language
+        # that has no title of its own (a notice below says so).
+        plain_for = [code for code in self.languages if code not in columns] if plain else []
+        if plain is not None:
+            for code in plain_for:
+                columns[code] = plain
         wanted = ", ".join(f"form_title::{_language_example(code)}" for code in self.languages)
         if not self.languages:
             self.claimed.add("title")  # the languages are reported
@@ -1188,20 +1193,18 @@ class _Converter:
         self.cells["title"] = _Cell(SETTINGS_SHEET, row)
         missing = [code for code in self.languages if code not in columns]
         if missing:
-            if plain is not None:
-                self.problem(
-                    self.settings.cell(row, plain.header),
-                    "form_title has one text, but people see the title in their language: "
-                    f"add the columns {wanted} with the title in each language",
-                    "title",
-                )
-            else:
-                self.problem(
-                    _Cell(SETTINGS_SHEET),
-                    "the survey needs a title in each language (people see it when the "
-                    f"survey starts): add the columns {wanted} with the titles in row 2",
-                    "title",
-                )
+            self.problem(
+                _Cell(SETTINGS_SHEET),
+                "the survey needs a title in each language (people see it when the "
+                f"survey starts): add the columns {wanted} with the titles in row 2",
+                "title",
+            )
+        elif plain is not None and plain_for and len(self.languages) > 1:
+            self.notice(
+                self.settings.cell(row, plain.header),
+                "the same title is shown in every language: add the columns "
+                f"{wanted} to translate it",
+            )
         elif plain is not None and plain not in columns.values():
             self.notice(
                 self.settings.cell(row, plain.header),
@@ -1833,8 +1836,6 @@ _PYXFORM_TYPES = {
     "multiple_choice": "select_multiple {}",
 }
 _CELL_PROBLEMS = {
-    "hint": "hints are not shown by SMS or Telegram: put what matters into the label, "
-    "then clear the hint",
     "media": "pictures, sounds and videos cannot be sent by SMS: clear the cell",
     "choice_filter": "choice filters (cascading selects) are not supported: clear the filter "
     "to offer all the choices, or split the list into separate questions",
@@ -1855,6 +1856,8 @@ _CELL_NOTICES = {
     "in each language",
     "appearance": "not used: it only changes how ODK shows the form",
     "guidance_hint": "not used: guidance hints are for interviewers, and the bot has none",
+    "hint": "not shown: hints do not reach people by SMS or Telegram, so put anything that "
+    "matters into the label",
 }
 _SURVEY_ID_RULE = "use 1 to 40 lowercase latin letters, digits, '-' or '_'"
 

@@ -462,7 +462,6 @@ BROKEN: list[tuple[Change, str, int | None, str | None, str]] = [
         "type",
         "no choice list 'regions' on the choices sheet: did you mean 'region'?",
     ),
-    (_hint, "survey", 6, "hint::English (en)", "put what matters into the label"),
     (_date, "survey", 6, "type", "'date' cannot be asked by SMS or Telegram: change it to integer"),
     (_calculate, "survey", 12, "type", "'calculate' cannot be asked"),
     (_or_other, "survey", 8, "type", "'or_other' is not supported"),
@@ -491,7 +490,6 @@ BROKEN: list[tuple[Change, str, int | None, str | None, str]] = [
         None,
         "add the columns form_title::Azerbaijani (az), form_title::Ru",
     ),
-    (_plain_title, "settings", 2, "form_title", "people see the title in their language"),
     (_kobo_uid, "settings", 2, "form_id", "'aXz3KbQ9' cannot be the survey id"),
     (_group, "survey", 5, "type", "copy the group's relevant to each of them"),
     (_unknown_type, "survey", 6, "type", "unknown type 'decmal': did you mean 'decimal'?"),
@@ -553,7 +551,7 @@ def test_each_problem_names_sheet_row_column_and_the_fix(
 
 def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
     survey, choices, settings = survey_rows(), choice_rows(), [dict(SETTINGS[0])]
-    for change in (_missing_russian, _hint, _missing_list, _regex_constraint, _geopoint):
+    for change in (_missing_russian, _date, _missing_list, _regex_constraint, _geopoint):
         change(survey, choices, settings)
     path = save(tmp_path / "many.xlsx", survey, choices, settings)
 
@@ -561,7 +559,7 @@ def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
 
     assert [where(p) for p in problems] == [
         ("survey", 5, RU),
-        ("survey", 6, "hint::English (en)"),
+        ("survey", 6, "type"),
         ("survey", 7, "type"),
         ("survey", 9, "type"),
         ("survey", 10, "constraint"),
@@ -721,3 +719,23 @@ def test_import_xlsform_lists_problems_and_writes_nothing(tmp_path: Path) -> Non
     assert "survey sheet, row 7, column type: 'geopoint' cannot be asked" in result.output
     assert "1 problem(s)" in result.output
     assert not out.exists()
+
+
+def test_hints_and_one_plain_title_are_notices_not_problems(tmp_path: Path) -> None:
+    # Most KoBoToolbox forms have hints and one plain form_title: they import, and
+    # staff are told what became of them.
+    survey, choices, settings = survey_rows(), choice_rows(), [dict(SETTINGS[0])]
+    _hint(survey, choices, settings)
+    _plain_title(survey, choices, settings)
+    path = save(tmp_path / "kobo.xlsx", survey, choices, settings)
+
+    conversion = convert_xlsform(path)
+
+    notices = {where(n): n.message for n in conversion.notices}
+    assert "hints do not reach people" in notices[("survey", 6, "hint::English (en)")]
+    assert "the same title is shown in every language" in notices[("settings", 2, "form_title")]
+    assert dict(conversion.survey.title) == {
+        "az": "Youth voice",
+        "ru": "Youth voice",
+        "en": "Youth voice",
+    }
