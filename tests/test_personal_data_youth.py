@@ -16,20 +16,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from outreach.conversation import ConversationConfig, ConversationService
-from outreach.quiz_catalogue import QuizCatalogue
+from outreach.conversation import ConversationService
 from outreach.sms.rendering import sms_bodies
 from outreach.sms.webhooks import inbound_sms
-from outreach.survey_catalogue import SurveyCatalogue
 from polls.campaign import load_campaign_text
-from polls.challenge import parse_challenge
 from polls.keywords import Keyword, Keywords
 from polls.messages import Channel, InboundKind
-from polls.onboarding import DEFAULT_REGIONS
 from polls.sms_text import Encoding, sms_cost, transliterate
 from storage.campaigns import CampaignRepository
 from storage.challenges import APPROVED, VOTING, ChallengeRepository
@@ -49,8 +44,8 @@ from storage.models import (
 from storage.moderation import ModerationRepository
 from storage.quizzes import ALL_TIME, LeaderboardRepository, TeamRepository
 from storage.respondents import IDENTITY_ERASURE, MERGED_TABLES
-from tests.conftest import EXAMPLE_SURVEYS
 from tests.test_quiz_play import DATA, Clock, Player
+from tests.youth_service import youth_service
 
 pytestmark = pytest.mark.storage
 
@@ -70,26 +65,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def service(db: Database, clock: Clock) -> AsyncIterator[ConversationService]:
-    quizzes = QuizCatalogue(db)
-    await quizzes.load_files([DATA / "quiz_sample.yaml", DATA / "daily_sample.yaml"])
-    surveys = SurveyCatalogue(db)
-    await surveys.load_files([EXAMPLE_SURVEYS / "youth_priorities.yaml"])
-    document = yaml.safe_load((REPO / "challenges" / "green_school.yaml").read_text("utf-8"))
-    document["deadline"] = DEADLINE.isoformat()
-    document["voting_closes_at"] = (DEADLINE + timedelta(days=30)).isoformat()
-    challenge = parse_challenge(document, source="green_school.yaml")
-    await db.write(lambda s: ChallengeRepository(s).save(challenge))
-    yield ConversationService(
+    yield await youth_service(
         db,
-        surveys,
-        ConversationConfig(
-            languages=("az", "ru", "en"),
-            default_language="az",
-            regions=DEFAULT_REGIONS,
-            pseudonym_secret="x" * 40,
-        ),
-        clock=clock,
-        quizzes=quizzes,
+        clock,
+        [DATA / "quiz_sample.yaml", DATA / "daily_sample.yaml"],
+        challenge_deadline=DEADLINE,
     )
 
 

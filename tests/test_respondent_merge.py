@@ -16,13 +16,10 @@ import yaml
 from sqlalchemy import Table, insert, literal_column, select
 from sqlalchemy.orm import Session
 
-from outreach.conversation import ConversationConfig, ConversationService
-from outreach.quiz_catalogue import QuizCatalogue
-from outreach.survey_catalogue import SurveyCatalogue
+from outreach.conversation import ConversationService
 from polls.campaign import load_campaign_file
 from polls.challenge import parse_challenge
 from polls.messages import Channel, InboundKind
-from polls.onboarding import DEFAULT_REGIONS
 from polls.quiz import parse_quiz
 from storage.campaigns import CampaignRepository
 from storage.challenges import VOTING, ChallengeRepository, challenge_tag
@@ -48,8 +45,8 @@ from storage.quizzes import (
     TeamRepository,
 )
 from storage.respondents import MERGED_TABLES, RespondentRepository
-from tests.conftest import EXAMPLE_SURVEYS
 from tests.test_quiz_play import DATA, Clock, Player
+from tests.youth_service import youth_service
 
 pytestmark = pytest.mark.storage
 
@@ -72,26 +69,11 @@ async def service(db: Database, clock: Clock, tmp_path: Path) -> AsyncIterator[C
     best["title"] = {"az": "Ən yaxşı", "ru": "Лучший", "en": "Best quiz"}
     best_file = tmp_path / "best_quiz.yaml"
     best_file.write_text(yaml.safe_dump(best, allow_unicode=True), encoding="utf-8")
-    quizzes = QuizCatalogue(db)
-    await quizzes.load_files([DATA / "quiz_sample.yaml", best_file, DATA / "daily_sample.yaml"])
-    surveys = SurveyCatalogue(db)
-    await surveys.load_files([EXAMPLE_SURVEYS / "youth_priorities.yaml"])
-    document = yaml.safe_load((REPO / "challenges" / "green_school.yaml").read_text("utf-8"))
-    document["deadline"] = DEADLINE.isoformat()
-    document["voting_closes_at"] = (DEADLINE + timedelta(days=30)).isoformat()
-    challenge = parse_challenge(document, source="green_school.yaml")
-    await db.write(lambda s: ChallengeRepository(s).save(challenge))
-    yield ConversationService(
+    yield await youth_service(
         db,
-        surveys,
-        ConversationConfig(
-            languages=("az", "ru", "en"),
-            default_language="az",
-            regions=DEFAULT_REGIONS,
-            pseudonym_secret="x" * 40,
-        ),
-        clock=clock,
-        quizzes=quizzes,
+        clock,
+        [DATA / "quiz_sample.yaml", best_file, DATA / "daily_sample.yaml"],
+        challenge_deadline=DEADLINE,
     )
 
 
